@@ -46,3 +46,27 @@ def get_paths() -> Paths:
     home = Path(os.environ.get("PROVPANEL_HOME") or REPO_ROOT / ".provpanel").expanduser().resolve()
     editions = Path(os.environ.get("PROVPANEL_EDITIONS") or SAMPLE_EDITIONS_DIR).expanduser().resolve()
     return Paths(home=home, editions=editions)
+
+
+# Panel settings: defaults reproduce the paper; each can be changed by an environment variable
+# (or, in the Dagster UI, by the run config of the dbt and analysis assets).
+PANEL_SETTING_DEFAULTS = {
+    "vintage_policy": ("PROVPANEL_VINTAGE_POLICY", "latest"),  # or first_release
+    "panel_start_year": ("PROVPANEL_PANEL_START_YEAR", "2001"),
+    "panel_end_year": ("PROVPANEL_PANEL_END_YEAR", "2021"),  # or "latest"
+    "interpolation_edges": ("PROVPANEL_INTERPOLATION_EDGES", "carry"),  # or missing
+    "lq_reference": ("PROVPANEL_LQ_REFERENCE", "panel"),  # or all_provinces, national
+}
+
+
+def panel_settings() -> dict[str, str]:
+    return {key: os.environ.get(env, default) for key, (env, default) in PANEL_SETTING_DEFAULTS.items()}
+
+
+def dbt_vars(settings: dict[str, str]) -> dict:
+    """dbt --vars from panel settings: years become integers unless 'latest'."""
+    out: dict = dict(settings)
+    for key in ("panel_start_year", "panel_end_year"):
+        value = str(out[key])
+        out[key] = value if value == "latest" else int(value)
+    return out

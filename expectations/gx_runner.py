@@ -1,0 +1,125 @@
+"""Run a Great Expectations 1.x suite on a pandas DataFrame and return the failing rows.
+
+GX through SQLAlchemy on DuckDB is unreliable (STACK.md), so every suite validates a
+DataFrame read from DuckDB. One ephemeral context per process: building it costs time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Callable
+
+import pandas as pd
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@dataclass
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    unexpected_count: int
+    # one dict per failing row: the index columns (province, year, ...) plus the value
+    failing_rows: list[dict] = field(default_factory=list)
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    success: bool
+    expectations: list[ExpectationOutcome]
+    validation_result: object | None = None
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [e for e in self.expectations if not e.success]
+
+
+@cache
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    ctx.data_sources.add_pandas("provpanel")
+    return ctx
+
+
+def _jsonable(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def run_suite(
+    name: str,
+    frame: pd.DataFrame,
+    build_suite: Callable[[], "object"],
+    index_columns: list[str],
+) -> SuiteOutcome:
+    """Validate `frame` against the suite returned by `build_suite()`."""
+    import great_expectations as gx
+
+    ctx = _context()
+    source = ctx.data_sources.get("provpanel")
+    try:
+        asset = source.get_asset(name)
+    except LookupError:
+        asset = source.add_dataframe_asset(name)
+    try:
+        batch_definition = asset.get_batch_definition("whole")
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+    try:
+        ctx.suites.delete(name)
+    except Exception:  # noqa: BLE001 - absent suite
+        pass
+    suite = ctx.suites.add(build_suite())
+    try:
+        ctx.validation_definitions.delete(name)
+    except Exception:  # noqa: BLE001 - absent definition
+        pass
+    validation = ctx.validation_definitions.add(
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
+    )
+    result = validation.run(
+        batch_parameters={"dataframe": frame.reset_index(drop=True)},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": index_columns,
+            "include_unexpected_rows": False,
+        },
+    )
+    outcomes = []
+    for r in result.results:
+        config = r.expectation_config
+        res = r.result or {}
+        rows = [
+            {k: _jsonable(v) for k, v in row.items()}
+            for row in (res.get("unexpected_index_list") or [])
+            if isinstance(row, dict)
+        ]
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=config.type,
+                column=config.kwargs.get("column"),
+                success=bool(r.success),
+                unexpected_count=int(res.get("unexpected_count") or 0),
+                failing_rows=rows,
+                details={
+                    k: _jsonable(v)
+                    for k, v in res.items()
+                    if k in ("observed_value", "element_count", "missing_count")
+                },
+            )
+        )
+    return SuiteOutcome(
+        suite=name, success=bool(result.success), expectations=outcomes, validation_result=result
+    )

@@ -1,0 +1,95 @@
+"""The panel suite: what `marts.province_year_panel` must satisfy before anyone uses it.
+
+Expectations are plain GX 1.x expectations on a DataFrame; properties GX cannot state
+directly (year-on-year jumps, the GDP-weighted mean of a location quotient) are first
+derived as columns by `prepare_panel_frame`, so every failure still points at
+(province_code, year) rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from expectations.gx_runner import SuiteOutcome, run_suite
+from expectations.thresholds import load_thresholds
+
+MODEL_VARIABLES = ["tu", "ic", "ic2", "cx", "hum", "fdi", "gov", "inf", "fma", "fma_tv", "te", "ks"]
+LOCATION_QUOTIENTS = {"ic": "va_tertiary", "ic2": "va_secondary"}
+SHARES = ["fdi", "gov"]
+INDEX_COLUMNS = ["province_code", "year"]
+
+
+def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
+    frame = panel.sort_values(INDEX_COLUMNS).reset_index(drop=True).copy()
+    by_province = frame.groupby("province_code", sort=False)
+    for column in thresholds["yoy_ratio_bounds"]:
+        if column in frame:
+            previous = by_province[column].shift(1)
+            frame[f"{column}_yoy_ratio"] = frame[column] / previous
+    if "gdp" in frame:
+        for lq in LOCATION_QUOTIENTS:
+            if lq in frame:
+                weighted = (frame["gdp"] * frame[lq]).groupby(frame["year"]).transform("sum")
+                frame[f"{lq}_gdp_weighted_mean"] = weighted / frame.groupby("year")["gdp"].transform("sum")
+    for variable in MODEL_VARIABLES:
+        flag = f"{variable}_is_filled"
+        if flag in frame:
+            frame[f"{flag}_share"] = frame[flag].astype(float).mean()
+    return frame
+
+
+def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: str = "panel"):
+    import great_expectations as gx
+
+    E = gx.expectations
+    n_years = int(frame["year"].max() - frame["year"].min() + 1) if len(frame) else 0
+    suite = gx.ExpectationSuite(name="province_year_panel")
+    suite.add_expectation(
+        E.ExpectTableRowCountToEqual(value=thresholds["expected_provinces"] * n_years)
+    )
+    suite.add_expectation(E.ExpectCompoundColumnsToBeUnique(column_list=INDEX_COLUMNS))
+    for variable in MODEL_VARIABLES:
+        suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=variable))
+    suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="tu", min_value=0, max_value=thresholds["tu_max"]))
+    for lq in LOCATION_QUOTIENTS:
+        suite.add_expectation(
+            E.ExpectColumnValuesToBeBetween(
+                column=lq,
+                min_value=thresholds["lq_min_exclusive"],
+                max_value=thresholds["lq_max"],
+                strict_min=True,
+            )
+        )
+        weighted = f"{lq}_gdp_weighted_mean"
+        if lq_reference == "panel" and weighted in frame:
+            tolerance = thresholds["lq_weighted_mean_tolerance"]
+            suite.add_expectation(
+                E.ExpectColumnValuesToBeBetween(column=weighted, min_value=1 - tolerance, max_value=1 + tolerance)
+            )
+    for share in SHARES:
+        suite.add_expectation(
+            E.ExpectColumnValuesToBeBetween(column=share, min_value=thresholds["share_min"], max_value=thresholds["share_max"])
+        )
+    for column, (low, high) in thresholds["yoy_ratio_bounds"].items():
+        if f"{column}_yoy_ratio" in frame:
+            suite.add_expectation(
+                E.ExpectColumnValuesToBeBetween(column=f"{column}_yoy_ratio", min_value=low, max_value=high)
+            )
+    for variable in MODEL_VARIABLES:
+        share = f"{variable}_is_filled_share"
+        if share in frame:
+            suite.add_expectation(
+                E.ExpectColumnValuesToBeBetween(column=share, min_value=0, max_value=thresholds["max_filled_share"])
+            )
+    return suite
+
+
+def validate_panel(panel: pd.DataFrame, *, thresholds: dict | None = None, lq_reference: str = "panel") -> SuiteOutcome:
+    thresholds = thresholds or load_thresholds()["panel"]
+    frame = prepare_panel_frame(panel, thresholds)
+    return run_suite(
+        "province_year_panel",
+        frame,
+        lambda: build_panel_suite(frame, thresholds, lq_reference=lq_reference),
+        INDEX_COLUMNS,
+    )

@@ -1,0 +1,56 @@
+"""Analysis assets: the paper's models on the validated panel, written back to the warehouse.
+
+Runs only after the panel's blocking checks pass (Dagster skips it otherwise). The
+`analysis` package does the econometrics; this module only reads, writes and reports.
+"""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+
+from orchestration.defs.transform import PANEL_ASSET
+from orchestration.resources import ProvpanelPaths
+
+ANALYSIS_TABLES = {
+    "estimates": "Coefficients, standard errors, t and p values and intervals of every model.",
+    "fit": "Fit of every model: N, clusters, within / inclusive / overall R², effects, absorbed terms.",
+    "mediation": "Mediation paths a, b, c, c', a*b with Sobel, Aroian, Goodman and bootstrap intervals.",
+    "comparison": "Our estimates beside the published ones: sign and significance agreement.",
+}
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(AssetKey(["analysis", name]), description=text, group_name="analysis",
+                  deps=[PANEL_ASSET], kinds={"python", "duckdb"})
+        for name, text in ANALYSIS_TABLES.items()
+    ],
+    pool="warehouse",
+)
+def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
+    from analysis import run_all
+    from provpanel.report import write_analysis_outputs
+    from provpanel.warehouse import open_warehouse
+
+    with open_warehouse(paths.warehouse, read_only=True) as con:
+        panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
+    results = run_all(panel)
+    files = write_analysis_outputs(results, paths.outputs)
+    with open_warehouse(paths.warehouse) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS analysis")
+        for name in ANALYSIS_TABLES:
+            frame = getattr(results, name)
+            con.register("analysis_frame", frame)
+            con.execute(f"CREATE OR REPLACE TABLE analysis.{name} AS SELECT * FROM analysis_frame")
+            con.unregister("analysis_frame")
+    for name in ANALYSIS_TABLES:
+        frame = getattr(results, name)
+        metadata = {"rows": MetadataValue.int(len(frame))}
+        if name == "estimates":
+            metadata["tables"] = MetadataValue.md(files.markdown_text)
+            metadata["output_folder"] = MetadataValue.path(str(paths.outputs))
+            for label, png in files.plots.items():
+                metadata[f"plot_{label}"] = MetadataValue.path(str(png))
+        if name == "comparison":
+            metadata["comparison"] = MetadataValue.md(files.comparison_markdown)
+        yield MaterializeResult(asset_key=AssetKey(["analysis", name]), metadata=metadata)

@@ -1,0 +1,68 @@
+"""dbt models as Dagster assets: one @dbt_assets for the whole project, one translator."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping
+
+from dagster import AssetExecutionContext, AssetKey, Config
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import ensure_manifest, provpanel_dbt_project
+from orchestration.resources import ProvpanelPaths, dbt_executable
+from provpanel.config import dbt_vars, panel_settings
+
+DBT_PROJECT = provpanel_dbt_project()
+PANEL_ASSET = AssetKey(["marts", "province_year_panel"])
+
+
+class ProvpanelDbtTranslator(DagsterDbtTranslator):
+    """Keys are [schema, name] (sources: [source, table]); groups follow the dbt layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "ingest"
+        return {"lookups": "lookups", "staging": "staging", "intermediate": "intermediate"}.get(
+            dbt_resource_props["schema"], "panel"
+        )
+
+
+class PanelSettings(Config):
+    """dbt vars of the panel (defaults from the PROVPANEL_* environment variables)."""
+
+    vintage_policy: str = panel_settings()["vintage_policy"]
+    panel_start_year: str = panel_settings()["panel_start_year"]
+    panel_end_year: str = panel_settings()["panel_end_year"]
+    interpolation_edges: str = panel_settings()["interpolation_edges"]
+    lq_reference: str = panel_settings()["lq_reference"]
+
+
+@dbt_assets(
+    manifest=ensure_manifest(DBT_PROJECT),
+    project=DBT_PROJECT,
+    dagster_dbt_translator=ProvpanelDbtTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
+    pool="warehouse",
+)
+def provpanel_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, paths: ProvpanelPaths, config: PanelSettings
+):
+    # the dbt profile reads the warehouse path from the environment of its subprocess
+    os.environ["PROVPANEL_WAREHOUSE"] = str(paths.warehouse)
+    dbt_var_values = dbt_vars(config.model_dump())
+    yield from dbt.cli(
+        ["build", "--vars", json.dumps(dbt_var_values)],
+        context=context,
+        target_path=DBT_PROJECT.target_path,
+    ).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable())
