@@ -1,0 +1,405 @@
+"""Editions: a folder of untouched downloads plus `manifest.yml` (see docs/editions.md).
+
+`load_manifest` enforces every rule of docs/editions.md with a `ManifestError` naming the
+manifest and the key; `read_edition` reads every listed file into the rows of
+`raw.extract_values` (all columns but `loaded_at`) and fails on the first bad file, so the
+caller stores all of an edition or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from provpanel import harmonise
+from provpanel.errors import ExtractError, ManifestError
+from provpanel.extracts import read_extract
+
+MANIFEST_NAME = "manifest.yml"
+EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_TOP_KEYS = {"edition", "title", "published", "source", "notes", "files"}
+_REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
+_FILE_KEYS = {"path", "indicator", "unit", "years", "notes", "sheets"}
+_SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
+
+RAW_COLUMNS: dict[str, str] = {
+    "edition": "string",
+    "file": "string",
+    "file_sha256": "string",
+    "sheet": "string",
+    "source_row": "Int64",
+    "source_col": "Int64",
+    "province_code": "string",
+    "year": "Int64",
+    "indicator": "string",
+    "value": "float64",
+    "unit": "string",
+    "source_value": "string",
+    "source_unit": "string",
+    "in_catalog": "bool",
+}
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    path: str  # relative to the edition folder, POSIX separators
+    indicator: str | None = None
+    unit: str | None = None
+    years: tuple[int, int] | None = None
+    notes: str | None = None
+    sheets: dict[str, dict[str, str | None]] | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    edition: str
+    title: str
+    published: datetime.date
+    source: str
+    notes: str | None
+    files: list[ManifestFile]
+
+
+# ---------------------------------------------------------------- folder contents
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _is_hidden(relative: PurePosixPath) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def _folder_files(edition_dir: Path) -> list[str]:
+    """Every file of the folder (relative POSIX paths, NFC), hidden files aside."""
+    files = []
+    for path in sorted(edition_dir.rglob("*")):
+        relative = PurePosixPath(path.relative_to(edition_dir).as_posix())
+        if path.is_file() and not _is_hidden(relative):
+            files.append(_nfc(str(relative)))
+    return files
+
+
+def _is_data_file(relative: str) -> bool:
+    name = PurePosixPath(relative).name
+    return relative != MANIFEST_NAME and not name.startswith("README")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_checksums(edition_dir: str | Path) -> dict[str, str]:
+    """sha256 of every file of the edition folder (manifest and READMEs included), keyed by
+    its relative path: a changed checksum means a changed edition."""
+    edition_dir = Path(edition_dir)
+    if not edition_dir.is_dir():
+        raise ManifestError(edition_dir, "edition folder", "an existing folder", "no such folder")
+    return {relative: sha256_of(edition_dir / relative) for relative in _folder_files(edition_dir)}
+
+
+def list_editions(editions_root: str | Path) -> list[str]:
+    """Names of the folders under the editions root that hold a manifest.yml, sorted.
+    A missing root has no editions (a fresh checkout)."""
+    root = Path(editions_root)
+    if not root.exists():
+        return []
+    if not root.is_dir():
+        raise ManifestError(root, "editions folder", "a folder", "a file")
+    return sorted(
+        child.name
+        for child in root.iterdir()
+        if child.is_dir() and not child.name.startswith(".") and (child / MANIFEST_NAME).is_file()
+    )
+
+
+# ---------------------------------------------------------------- manifest validation
+
+
+class _Checker:
+    """Small helpers that raise ManifestError naming the manifest and the key."""
+
+    def __init__(self, manifest_path: Path) -> None:
+        self.file = str(manifest_path)
+
+    def fail(self, key: str, expected: str, found: Any) -> ManifestError:
+        # `found` is text already phrased by the caller, or a YAML value shown as its repr
+        return ManifestError(self.file, f"manifest key {key}", expected, found)
+
+    def text(self, data: Mapping, key: str, where: str, *, required: bool) -> str | None:
+        if key not in data or data[key] is None:
+            if required:
+                raise self.fail(where, "a value (the key is required)", "no such key")
+            return None
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(where, "text", repr(value))
+        value = str(value).strip()
+        if required and not value:
+            raise self.fail(where, "non-empty text", "''")
+        return value
+
+    def keys(self, data: Mapping, allowed: set[str], where: str) -> None:
+        for key in data:
+            if key not in allowed:
+                raise self.fail(
+                    f"{where}{key}" if where else str(key),
+                    f"one of the keys {', '.join(sorted(allowed))}",
+                    f"'{key}'",
+                )
+
+    def indicator(self, value: str | None, where: str) -> str | None:
+        if value is None:
+            return None
+        if value not in harmonise.catalog():
+            raise self.fail(
+                where,
+                f"a catalog indicator code ({', '.join(harmonise.catalog())})",
+                f"'{value}'",
+            )
+        return value
+
+    def unit(self, value: str | None, indicator: str | None, where: str) -> str | None:
+        if value is None:
+            return None
+        if harmonise.lookup_unit(value) is None:
+            raise self.fail(
+                where, "a unit listed in unit_factors.csv (e.g. 亿元, 万人, 件)", f"'{value}'"
+            )
+        if indicator is not None:
+            try:
+                harmonise.check_unit(
+                    value, indicator, file=self.file, where=f"manifest key {where}"
+                )
+            except ExtractError as exc:
+                raise ManifestError(exc.file, exc.where, exc.expected, exc.found) from exc
+        return value
+
+
+def _read_yaml(manifest_path: Path) -> Any:
+    if not manifest_path.is_file():
+        raise ManifestError(
+            manifest_path, "whole file", "a manifest.yml in the edition folder", "no such file"
+        )
+    try:
+        text = manifest_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(manifest_path, "whole file", "UTF-8 text", "undecodable bytes") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "whole file"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ManifestError(manifest_path, where, "valid YAML", problem) from exc
+
+
+def _published(check: _Checker, data: Mapping) -> datetime.date:
+    value = data.get("published")
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise check.fail("published", "an ISO date such as 2022-12-20", repr(value))
+
+
+def _years(check: _Checker, value: Any, where: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
+        and value[0] <= value[1]
+    )
+    if not ok:
+        raise check.fail(where, "[first year, last year], e.g. [2011, 2021]", repr(value))
+    return int(value[0]), int(value[1])
+
+
+def _sheets(check: _Checker, value: Any, where: str) -> dict[str, dict[str, str | None]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise check.fail(where, "a mapping sheet name -> {indicator, unit}", repr(value))
+    sheets: dict[str, dict[str, str | None]] = {}
+    for name, spec in value.items():
+        key = f"{where}['{name}']"
+        if not isinstance(spec, Mapping):
+            raise check.fail(key, "a mapping {indicator, unit}", repr(spec))
+        check.keys(spec, _SHEET_KEYS, f"{key}.")
+        indicator = check.indicator(
+            check.text(spec, "indicator", f"{key}.indicator", required=False), f"{key}.indicator"
+        )
+        unit = check.unit(
+            check.text(spec, "unit", f"{key}.unit", required=False), indicator, f"{key}.unit"
+        )
+        sheets[str(name)] = {"indicator": indicator, "unit": unit}
+    return sheets
+
+
+def _file_entry(check: _Checker, entry: Any, index: int) -> ManifestFile:
+    where = f"files[{index}]"
+    if not isinstance(entry, Mapping):
+        raise check.fail(where, "a mapping with at least `path`", repr(entry))
+    check.keys(entry, _FILE_KEYS, f"{where}.")
+    raw_path = check.text(entry, "path", f"{where}.path", required=True)
+    assert raw_path is not None
+    relative = PurePosixPath(raw_path.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts:
+        raise check.fail(f"{where}.path", "a path inside the edition folder", f"'{raw_path}'")
+    indicator = check.indicator(
+        check.text(entry, "indicator", f"{where}.indicator", required=False), f"{where}.indicator"
+    )
+    unit = check.unit(
+        check.text(entry, "unit", f"{where}.unit", required=False), indicator, f"{where}.unit"
+    )
+    return ManifestFile(
+        path=_nfc(str(relative)),
+        indicator=indicator,
+        unit=unit,
+        years=_years(check, entry.get("years"), f"{where}.years"),
+        notes=check.text(entry, "notes", f"{where}.notes", required=False),
+        sheets=_sheets(check, entry.get("sheets"), f"{where}.sheets"),
+    )
+
+
+def load_manifest(edition_dir: str | Path) -> Manifest:
+    """The validated manifest of one edition folder."""
+    edition_dir = Path(edition_dir)
+    manifest_path = edition_dir / MANIFEST_NAME
+    data = _read_yaml(manifest_path)
+    check = _Checker(manifest_path)
+    if not isinstance(data, Mapping):
+        raise ManifestError(
+            manifest_path, "whole file", "a YAML mapping of keys", type(data).__name__
+        )
+    check.keys(data, _TOP_KEYS, "")
+    for key in _REQUIRED_TOP_KEYS:
+        if key not in data or data[key] is None:
+            raise check.fail(key, "a value (the key is required)", "no such key")
+
+    edition = check.text(data, "edition", "edition", required=True)
+    assert edition is not None
+    if not EDITION_NAME.match(edition):
+        raise check.fail("edition", "a key matching [A-Za-z0-9][A-Za-z0-9._-]*", f"'{edition}'")
+    if edition != edition_dir.name:
+        raise check.fail("edition", f"the folder name '{edition_dir.name}'", f"'{edition}'")
+
+    files_value = data["files"]
+    if not isinstance(files_value, list) or not files_value:
+        raise check.fail("files", "a non-empty list of files", repr(files_value))
+    files = [_file_entry(check, entry, index) for index, entry in enumerate(files_value)]
+
+    listed: dict[str, int] = {}
+    for index, entry in enumerate(files):
+        if entry.path in listed:
+            raise check.fail(
+                f"files[{index}].path",
+                f"each file listed once (already files[{listed[entry.path]}])",
+                f"'{entry.path}'",
+            )
+        listed[entry.path] = index
+        if not (edition_dir / entry.path).is_file():
+            raise check.fail(
+                f"files[{index}].path",
+                "a file that exists in the edition folder",
+                f"'{entry.path}' missing",
+            )
+    for relative in _folder_files(edition_dir):
+        if _is_data_file(relative) and relative not in listed:
+            raise check.fail(
+                "files", "every data file of the folder listed", f"'{relative}' not listed"
+            )
+
+    return Manifest(
+        edition=edition,
+        title=check.text(data, "title", "title", required=True) or "",
+        published=_published(check, data),
+        source=check.text(data, "source", "source", required=True) or "",
+        notes=check.text(data, "notes", "notes", required=False),
+        files=files,
+    )
+
+
+# ---------------------------------------------------------------- reading an edition
+
+
+def _cell_where(sheet: str | None, row: int, col: int) -> str:
+    if sheet is not None:
+        from provpanel.extracts.workbook import column_letter
+
+        return f"sheet '{sheet}', cell {column_letter(col)}{row}"
+    return f"line {row}, column {col}"
+
+
+def empty_raw_frame() -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in RAW_COLUMNS.items()})
+
+
+def read_edition(edition_dir: str | Path) -> pd.DataFrame:
+    """Every value of an edition as rows of raw.extract_values (without `loaded_at`).
+    Raises the first file's ExtractError: an edition is stored whole or not at all."""
+    edition_dir = Path(edition_dir)
+    manifest = load_manifest(edition_dir)
+    records: list[dict[str, Any]] = []
+    for entry in manifest.files:
+        path = edition_dir / entry.path
+        display = f"{manifest.edition}/{entry.path}"
+        checksum = sha256_of(path)
+        values = read_extract(
+            path,
+            indicator=entry.indicator,
+            unit=entry.unit,
+            sheets=entry.sheets,
+            display_name=display,
+        )
+        for value in values:
+            if entry.years and not entry.years[0] <= value.year <= entry.years[1]:
+                raise ExtractError(
+                    display,
+                    _cell_where(value.sheet, value.source_row, value.source_col),
+                    f"a year within {entry.years[0]}-{entry.years[1]} (the manifest's years)",
+                    str(value.year),
+                )
+            records.append(
+                {
+                    "edition": manifest.edition,
+                    "file": entry.path,
+                    "file_sha256": checksum,
+                    "sheet": value.sheet,
+                    "source_row": value.source_row,
+                    "source_col": value.source_col,
+                    "province_code": value.province_code,
+                    "year": value.year,
+                    "indicator": value.indicator,
+                    "value": value.value,
+                    "unit": value.unit,
+                    "source_value": value.source_value,
+                    "source_unit": value.source_unit,
+                    "in_catalog": value.in_catalog,
+                }
+            )
+    if not records:
+        return empty_raw_frame()
+    frame = pd.DataFrame.from_records(records, columns=list(RAW_COLUMNS))
+    return frame.astype(RAW_COLUMNS)

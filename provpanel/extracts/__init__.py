@@ -1,0 +1,86 @@
+"""Read one downloaded extract, whatever its format family, into `ExtractValue`s.
+
+    values = read_extract(path, indicator="patents_granted")
+    detect_format(path)  # 'portal_classic', 'portal_current', 'cross_section', 'transposed',
+                         # 'english', 'workbook' or 'tidy'
+
+The family is chosen by content, never by file name. Every expected problem with the input
+is an `provpanel.errors.ExtractError` naming the file, the place and what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from provpanel.errors import ExtractError
+from provpanel.extracts.cross_section import read_cross_section
+from provpanel.extracts.detect import FORMATS, classify_table
+from provpanel.extracts.text import decode, parse_table, read_bytes
+from provpanel.extracts.tidy import read_tidy
+from provpanel.extracts.transposed import read_transposed
+from provpanel.extracts.values import NOT_AVAILABLE_MARKERS, ExtractValue
+from provpanel.extracts.wide import read_wide
+from provpanel.extracts.workbook import read_workbook, workbook_kind
+
+__all__ = [
+    "FORMATS",
+    "NOT_AVAILABLE_MARKERS",
+    "ExtractError",
+    "ExtractValue",
+    "detect_format",
+    "read_extract",
+]
+
+_TEXT_READERS = {
+    "portal_classic": read_wide,
+    "portal_current": read_wide,
+    "english": read_wide,
+    "cross_section": read_cross_section,
+    "transposed": read_transposed,
+    "tidy": read_tidy,
+}
+
+
+def detect_format(path: str | Path, *, display_name: str | None = None) -> str:
+    """The format family of a file, from its bytes."""
+    path = Path(path)
+    file = display_name or str(path)
+    data = read_bytes(path, file)
+    if workbook_kind(data):
+        return "workbook"
+    text, encoding = decode(data, file)
+    return classify_table(parse_table(text, encoding, file), file)
+
+
+def read_extract(
+    path: str | Path,
+    *,
+    indicator: str | None = None,
+    unit: str | None = None,
+    sheet: str | None = None,
+    sheets: Mapping[str, Any] | None = None,
+    display_name: str | None = None,
+) -> list[ExtractValue]:
+    """Every value of one extract, in file order, with its provenance.
+
+    `indicator`/`unit` come from the manifest or the --indicator flag; `sheet` restricts a
+    workbook to one sheet; `sheets` maps sheet name -> {indicator, unit}; `display_name` is
+    how the file is named in error messages (default: the path)."""
+    path = Path(path)
+    file = display_name or str(path)
+    data = read_bytes(path, file)
+    kind = workbook_kind(data)
+    if kind:
+        return read_workbook(
+            data, kind, file=file, indicator=indicator, unit=unit, sheet=sheet, sheets=sheets
+        )
+    if sheet is not None or sheets:
+        raise ExtractError(
+            file, "sheet selection", "a workbook (.xlsx, .xls) when sheets are named", "a text file"
+        )
+    text, encoding = decode(data, file)
+    table = parse_table(text, encoding, file)
+    family = classify_table(table, file)
+    return _TEXT_READERS[family](table, file=file, indicator=indicator, unit=unit)

@@ -1,0 +1,213 @@
+"""Text extracts: bytes -> decoded text -> rows of cells with their line numbers, and the parts
+every text family shares (the `数据库：`/`指标：`/`时间：` preamble, the header row, the body).
+
+Decoding happens here, in Python: UTF-8 (with or without BOM) first, then GB18030 (a superset
+of GBK and GB2312). Portal exports of the current kind end every cell with a tab before the
+comma; cells are kept raw here and cleaned by the readers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from provpanel import harmonise
+from provpanel.errors import ExtractError
+from provpanel.extracts.values import clean_cell
+
+_PREAMBLE_KEY = re.compile(r"^\s*(?P<key>[^:：,]{1,12})\s*[:：]\s*(?P<value>.*)$")
+PREAMBLE_KEYS = {
+    "数据库": "database",
+    "指标": "indicator",
+    "时间": "time",
+    "单位": "unit",
+    "地区": "region",
+    "database": "database",
+    "indicator": "indicator",
+    "time": "time",
+    "unit": "unit",
+}
+
+
+@dataclass(frozen=True)
+class TextRow:
+    line: int  # 1-based line where the record starts
+    cells: list[str]  # raw cells as the CSV parser gives them
+
+    def cell(self, index: int) -> str:
+        return clean_cell(self.cells[index]) if index < len(self.cells) else ""
+
+    @property
+    def is_blank(self) -> bool:
+        return all(not clean_cell(c) for c in self.cells)
+
+
+@dataclass
+class TextTable:
+    """A text extract split into its preamble, header row and body rows."""
+
+    encoding: str
+    preamble: dict[str, tuple[str, int]] = field(default_factory=dict)  # key -> (value, line)
+    header: TextRow | None = None
+    body: list[TextRow] = field(default_factory=list)
+
+    @property
+    def header_cells(self) -> list[str]:
+        """Header cells, cleaned, without the empty cells a trailing comma adds."""
+        assert self.header is not None
+        cells = [clean_cell(c) for c in self.header.cells]
+        while cells and not cells[-1]:
+            cells.pop()
+        return cells
+
+
+def read_bytes(path: Path, display_name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ExtractError(display_name, "whole file", "an existing file", "no such file") from exc
+    except IsADirectoryError as exc:
+        raise ExtractError(display_name, "whole file", "a file", "a directory") from exc
+    except OSError as exc:
+        raise ExtractError(display_name, "whole file", "a readable file", str(exc)) from exc
+
+
+def decode(data: bytes, display_name: str) -> tuple[str, str]:
+    """(text, encoding name). Empty and binary files are errors."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ExtractError(
+                display_name, "whole file", "UTF-16 text after its byte-order mark", str(exc)
+            ) from exc
+    if not data.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise ExtractError(display_name, "whole file", "a non-empty extract", "an empty file")
+    if b"\x00" in data[:65536]:
+        raise ExtractError(
+            display_name,
+            "whole file",
+            "a text extract (CSV) or a workbook (.xlsx, .xls)",
+            "binary content (NUL bytes)",
+        )
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+        if controls > max(4, len(text) // 100):
+            raise ExtractError(
+                display_name,
+                "whole file",
+                "a text extract (CSV) or a workbook (.xlsx, .xls)",
+                "binary content (control characters)",
+            )
+        return text, ("utf-8" if encoding == "utf-8-sig" else encoding)
+    raise ExtractError(
+        display_name, "whole file", "text in UTF-8 or GB18030/GBK", "bytes that decode as neither"
+    )
+
+
+def split_rows(text: str, display_name: str) -> list[TextRow]:
+    """CSV records with the line each starts on (quoted notes may span several lines)."""
+    # Excel's "Unicode text" export separates by tabs; everything else here by commas.
+    delimiter = "\t" if "," not in text and "\t" in text else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    rows: list[TextRow] = []
+    previous_line = 0
+    try:
+        for cells in reader:
+            rows.append(TextRow(line=previous_line + 1, cells=cells))
+            previous_line = reader.line_num
+    except csv.Error as exc:
+        raise ExtractError(
+            display_name, f"line {reader.line_num}", "well-formed CSV (balanced quotes)", str(exc)
+        ) from exc
+    return rows
+
+
+def labelled_entry(text: str) -> tuple[str, str] | None:
+    """('indicator', '地区生产总值(亿元)') for `指标：地区生产总值(亿元)`, likewise 数据库,
+    时间, 单位 and their English forms; None for any other text."""
+    match = _PREAMBLE_KEY.match(text)
+    if not match:
+        return None
+    key = PREAMBLE_KEYS.get(harmonise.normalise_label(match.group("key")))
+    return (key, match.group("value").strip()) if key else None
+
+
+def preamble_entry(row: TextRow) -> tuple[str, str] | None:
+    """(key, value) for a preamble line (one non-empty cell), else None."""
+    filled = [clean_cell(c) for c in row.cells if clean_cell(c)]
+    if len(filled) != 1:
+        return None
+    return labelled_entry(filled[0])
+
+
+def _is_title(row: TextRow) -> bool:
+    """A one-cell line above the header such as `表3-9 各地区生产总值(亿元)`."""
+    filled = [c for c in row.cells if clean_cell(c)]
+    return len(filled) == 1 and bool(row.cell(0)) and not harmonise.is_non_data_row(row.cell(0))
+
+
+def parse_table(text: str, encoding: str, display_name: str) -> TextTable:
+    """Preamble lines (and one title line), then the first other non-blank row as header,
+    then the body."""
+    table = TextTable(encoding=encoding)
+    rows = split_rows(text, display_name)
+    index = 0
+    while index < len(rows):
+        row = rows[index]
+        entry = None if row.is_blank else preamble_entry(row)
+        if row.is_blank:
+            index += 1
+            continue
+        if entry is None and _is_title(row) and "title" not in table.preamble:
+            entry = ("title", row.cell(0))
+        if entry is None:
+            break
+        table.preamble[entry[0]] = (entry[1], row.line)
+        index += 1
+    if index >= len(rows):
+        raise ExtractError(
+            display_name, f"line {rows[-1].line if rows else 1}", "a table header row", "no table"
+        )
+    table.header = rows[index]
+    table.body = rows[index + 1 :]
+    return table
+
+
+def body_rows(table: TextTable) -> list[TextRow]:
+    """The rows of the table proper: blank rows skipped, everything from the first note
+    (`注：`, `数据来源：`, `Source:`) on is the footer and is set aside."""
+    rows: list[TextRow] = []
+    for row in table.body:
+        if row.is_blank:
+            continue
+        if row.cell(0) and harmonise.is_non_data_row(row.cell(0)):
+            break  # a row with an empty first cell but data is kept: readers reject it
+        rows.append(row)
+    return rows
+
+
+def check_width(row: TextRow, width: int, display_name: str) -> None:
+    """A data row has as many cells as the header (trailing empty cells aside)."""
+    if len(row.cells) < width:
+        raise ExtractError(
+            display_name,
+            f"line {row.line}",
+            f"{width} cells as in the header",
+            f"{len(row.cells)} cells (a short row)",
+        )
+    extra = [c for c in row.cells[width:] if clean_cell(c)]
+    if extra:
+        raise ExtractError(
+            display_name,
+            f"line {row.line}, column {width + 1}",
+            f"at most {width} cells as in the header",
+            f"'{clean_cell(extra[0])}' beyond the header",
+        )

@@ -1,0 +1,144 @@
+"""Tidy long CSV (what other tools export): one value a row, with columns province, year,
+value and optionally indicator and unit. Header names are matched against the synonyms below,
+in English or Chinese, case and surrounding space ignored."""
+
+from __future__ import annotations
+
+from provpanel import harmonise
+from provpanel.errors import ExtractError
+from provpanel.extracts.text import TextTable, body_rows, check_width
+from provpanel.extracts.values import (
+    ColumnMeaning,
+    ExtractValue,
+    ValueCollector,
+    parse_year,
+    resolve_meaning,
+)
+
+COLUMN_SYNONYMS: dict[str, frozenset[str]] = {
+    "province": frozenset(
+        {
+            "province",
+            "region",
+            "province_name",
+            "province_code",
+            "prov",
+            "area",
+            "地区",
+            "省份",
+            "省",
+            "地区名称",
+            "省份名称",
+            "省市",
+            "省区",
+        }
+    ),
+    "year": frozenset({"year", "time", "period", "年份", "年", "年度", "时间"}),
+    "indicator": frozenset(
+        {
+            "indicator",
+            "indicator_code",
+            "indicator_name",
+            "variable",
+            "series",
+            "item",
+            "指标",
+            "指标名称",
+            "变量",
+        }
+    ),
+    "value": frozenset({"value", "val", "obs_value", "数值", "值", "数据", "取值"}),
+    "unit": frozenset({"unit", "units", "单位", "计量单位"}),
+}
+REQUIRED = ("province", "year", "value")
+
+
+def tidy_columns(cells: list[str]) -> dict[str, int]:
+    """{role: column index} for the header cells that name a role."""
+    roles: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = harmonise.normalise_label(cell)
+        for role, names in COLUMN_SYNONYMS.items():
+            if name in names and role not in roles:
+                roles[role] = index
+                break
+    return roles
+
+
+def is_tidy_header(cells: list[str]) -> bool:
+    roles = tidy_columns(cells)
+    return all(role in roles for role in REQUIRED)
+
+
+def _province(label: str, *, file: str, where: str) -> str:
+    # Tidy files written by tools may already carry the two-digit code.
+    if label in harmonise.province_codes():
+        return label
+    return harmonise.resolve_province(label, file=file, where=where)
+
+
+def read_tidy(
+    table: TextTable, *, file: str, indicator: str | None, unit: str | None
+) -> list[ExtractValue]:
+    assert table.header is not None
+    cells = table.header_cells
+    roles = tidy_columns(cells)
+    missing = [role for role in REQUIRED if role not in roles]
+    if missing:
+        raise ExtractError(
+            file,
+            f"line {table.header.line}",
+            "tidy columns province, year, value (and optionally indicator, unit)",
+            f"no {', '.join(missing)} column in {cells}",
+        )
+    meanings: dict[tuple[str | None, str | None], ColumnMeaning] = {}
+    collector = ValueCollector(file)
+    for row in body_rows(table):
+        check_width(row, len(cells), file)
+        province = _province(
+            row.cell(roles["province"]),
+            file=file,
+            where=f"line {row.line}, column {roles['province'] + 1}",
+        )
+        year = parse_year(row.cell(roles["year"]))
+        if year is None:
+            raise ExtractError(
+                file,
+                f"line {row.line}, column {roles['year'] + 1}",
+                "a year such as 2017 or 2017年",
+                f"'{row.cell(roles['year'])}'",
+            )
+        label = row.cell(roles["indicator"]) if "indicator" in roles else None
+        if "indicator" in roles and not label:
+            raise ExtractError(
+                file,
+                f"line {row.line}, column {roles['indicator'] + 1}",
+                "an indicator code or label",
+                "an empty cell",
+            )
+        printed_unit = (row.cell(roles["unit"]) or None) if "unit" in roles else None
+        key = (label, printed_unit)
+        if key not in meanings:
+            label_where = (
+                f"line {row.line}, column {roles['indicator'] + 1}"
+                if label
+                else "whole file (no indicator column)"
+            )
+            meanings[key] = resolve_meaning(
+                file=file,
+                file_label=label,
+                file_label_where=label_where,
+                file_unit=printed_unit,
+                given_indicator=indicator,
+                given_unit=unit,
+            )
+        collector.add(
+            raw=row.cells[roles["value"]],
+            meaning=meanings[key],
+            province_code=province,
+            year=year,
+            where=f"line {row.line}, column {roles['value'] + 1}",
+            row=row.line,
+            col=roles["value"] + 1,
+        )
+    return collector.values

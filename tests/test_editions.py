@@ -1,0 +1,266 @@
+"""Edition manifests: every rule of docs/editions.md, and a small edition read end to end."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+import openpyxl
+import pytest
+import yaml
+
+from provpanel.editions import (
+    RAW_COLUMNS,
+    file_checksums,
+    list_editions,
+    load_manifest,
+    read_edition,
+)
+from provpanel.errors import ExtractError, ManifestError
+
+PORTAL_CURRENT = (
+    "\ufeff数据库：分省年度数据 \n"
+    "时间：2019年-2020年 \n"
+    "地区\t,2020年\t,2019年\t,\n"
+    "全国\t,\t,2474406\t,\n"
+    "北京市\t,162824\t,131716\t,\n"
+    "西藏自治区\t,1702\t,1020\t,\n"
+    "数据来源：国家统计局"
+)
+
+
+def base_manifest() -> dict:
+    return {
+        "edition": "csy2021",
+        "title": "China Statistical Yearbook 2021 (compiled extracts)",
+        "published": datetime.date(2021, 12, 20),
+        "source": "NBS data portal, downloaded 2022-01-05",
+        "files": [
+            {
+                "path": "分省年度数据 (3).csv",
+                "indicator": "patents_granted",
+                "unit": "件",
+                "years": [2019, 2020],
+            },
+            {
+                "path": "workbook.xlsx",
+                "sheets": {"GDP ": {"indicator": "gdp", "unit": "亿元"}},
+            },
+        ],
+    }
+
+
+def make_edition(root, manifest: dict | None = None, name: str = "csy2021"):
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "分省年度数据 (3).csv").write_text(PORTAL_CURRENT, encoding="utf-8")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "GDP "
+    for row in [["hundred million CNY", 2019, 2020], ["Beijing", 35445.1, 36102.6]]:
+        sheet.append(row)
+    book.create_sheet("notes").append(["compiled by hand"])
+    book.save(folder / "workbook.xlsx")
+    (folder / "README.md").write_text("where these came from\n", encoding="utf-8")
+    write_manifest(folder, base_manifest() if manifest is None else manifest)
+    return folder
+
+
+def write_manifest(folder, manifest: dict) -> None:
+    (folder / "manifest.yml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+
+
+def manifest_error(folder) -> ManifestError:
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(folder)
+    err = caught.value
+    assert err.file == str(folder / "manifest.yml")
+    assert str(err).startswith(f"{folder / 'manifest.yml'}: ")
+    return err
+
+
+def test_edition_read_end_to_end(tmp_path):
+    folder = make_edition(tmp_path)
+    manifest = load_manifest(folder)
+    assert (manifest.edition, manifest.published) == ("csy2021", datetime.date(2021, 12, 20))
+    assert [f.path for f in manifest.files] == ["分省年度数据 (3).csv", "workbook.xlsx"]
+    assert manifest.files[0].years == (2019, 2020)
+
+    frame = read_edition(folder)
+    assert list(frame.columns) == list(RAW_COLUMNS)
+    assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
+        name: ("string" if dtype == "string" else dtype) for name, dtype in RAW_COLUMNS.items()
+    }
+    assert len(frame) == 7  # 5 patents values (national 2019 included), 2 GDP values
+    patents = frame[frame["file"] == "分省年度数据 (3).csv"]
+    expected_sha = hashlib.sha256((folder / "分省年度数据 (3).csv").read_bytes()).hexdigest()
+    assert set(patents["file_sha256"]) == {expected_sha}
+    assert set(patents["edition"]) == {"csy2021"}
+    beijing = patents[(patents["province_code"] == "11") & (patents["year"] == 2020)].iloc[0]
+    assert (beijing["value"], beijing["unit"], beijing["source_unit"]) == (162824, "piece", "件")
+    assert (beijing["source_row"], beijing["source_col"]) == (5, 2)
+    assert patents["sheet"].isna().all()
+    gdp = frame[frame["indicator"] == "gdp"]
+    assert set(gdp["sheet"]) == {"GDP "}
+    assert gdp.set_index("year")["value"].to_dict() == {2019: 35445.1, 2020: 36102.6}
+    assert frame["in_catalog"].all()
+    assert (frame["province_code"] == "00").sum() == 1
+
+
+def test_file_checksums_cover_every_file(tmp_path):
+    folder = make_edition(tmp_path)
+    checksums = file_checksums(folder)
+    assert set(checksums) == {"分省年度数据 (3).csv", "workbook.xlsx", "README.md", "manifest.yml"}
+    assert (
+        checksums["manifest.yml"]
+        == hashlib.sha256((folder / "manifest.yml").read_bytes()).hexdigest()
+    )
+
+
+def test_list_editions(tmp_path):
+    make_edition(tmp_path, name="csy2021")
+    manifest = base_manifest() | {"edition": "csy2020"}
+    make_edition(tmp_path, manifest, name="csy2020")
+    (tmp_path / "scratch").mkdir()  # no manifest: not an edition
+    assert list_editions(tmp_path) == ["csy2020", "csy2021"]
+    assert list_editions(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize("key", ["edition", "title", "published", "source", "files"])
+def test_missing_required_key(tmp_path, key):
+    manifest = base_manifest()
+    del manifest[key]
+    err = manifest_error(make_edition(tmp_path, manifest))
+    assert err.where == f"manifest key {key}"
+    assert "required" in err.expected
+
+
+def test_unknown_indicator(tmp_path):
+    manifest = base_manifest()
+    manifest["files"][0]["indicator"] = "patents"
+    err = manifest_error(make_edition(tmp_path, manifest))
+    assert err.where == "manifest key files[0].indicator"
+    assert "catalog indicator code" in err.expected
+    assert "'patents'" in err.found
+
+
+def test_unknown_indicator_in_sheets(tmp_path):
+    manifest = base_manifest()
+    manifest["files"][1]["sheets"]["GDP "]["indicator"] = "GDP"
+    err = manifest_error(make_edition(tmp_path, manifest))
+    assert err.where == "manifest key files[1].sheets['GDP '].indicator"
+
+
+def test_unlisted_file(tmp_path):
+    folder = make_edition(tmp_path)
+    (folder / "分省年度数据 (4).csv").write_text(PORTAL_CURRENT, encoding="utf-8")
+    err = manifest_error(folder)
+    assert err.where == "manifest key files"
+    assert "every data file of the folder listed" in err.expected
+    assert "分省年度数据 (4).csv" in err.found
+
+
+def test_listed_file_missing(tmp_path):
+    folder = make_edition(tmp_path)
+    (folder / "workbook.xlsx").unlink()
+    err = manifest_error(folder)
+    assert err.where == "manifest key files[1].path"
+    assert "exists" in err.expected
+    assert "workbook.xlsx" in err.found
+
+
+def test_edition_must_equal_folder_name(tmp_path):
+    manifest = base_manifest() | {"edition": "csy2022"}
+    err = manifest_error(make_edition(tmp_path, manifest))
+    assert err.where == "manifest key edition"
+    assert "the folder name 'csy2021'" in err.expected
+    assert "csy2022" in err.found
+
+
+@pytest.mark.parametrize(
+    "change, where, expected",
+    [
+        ({"published": "20 Dec 2021"}, "manifest key published", "ISO date"),
+        ({"colour": "blue"}, "manifest key colour", "one of the keys"),
+        ({"files": []}, "manifest key files", "non-empty list"),
+    ],
+)
+def test_top_level_rules(tmp_path, change, where, expected):
+    err = manifest_error(make_edition(tmp_path, base_manifest() | change))
+    assert err.where == where
+    assert expected in err.expected
+
+
+@pytest.mark.parametrize(
+    "change, where, expected",
+    [
+        ({"unit": "gallons"}, "manifest key files[0].unit", "unit listed in unit_factors.csv"),
+        ({"unit": "亿元"}, "manifest key files[0].unit", "count of items"),
+        ({"years": [2020, 2019]}, "manifest key files[0].years", "[first year, last year]"),
+        ({"path": "../elsewhere.csv"}, "manifest key files[0].path", "inside the edition"),
+        ({"indicatr": "gdp"}, "manifest key files[0].indicatr", "one of the keys"),
+    ],
+)
+def test_file_entry_rules(tmp_path, change, where, expected):
+    manifest = base_manifest()
+    manifest["files"][0].update(change)
+    err = manifest_error(make_edition(tmp_path, manifest))
+    assert err.where == where
+    assert expected in err.expected
+
+
+def test_file_listed_twice(tmp_path):
+    manifest = base_manifest()
+    manifest["files"].append({"path": "workbook.xlsx"})
+    err = manifest_error(make_edition(tmp_path, manifest))
+    assert err.where == "manifest key files[2].path"
+    assert "listed once" in err.expected
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    folder = make_edition(tmp_path)
+    (folder / "manifest.yml").write_text("edition: csy2021\nfiles: [\n", encoding="utf-8")
+    err = manifest_error(folder)
+    assert err.where.startswith("line ")
+    assert err.expected == "valid YAML"
+
+
+def test_missing_manifest(tmp_path):
+    folder = make_edition(tmp_path)
+    (folder / "manifest.yml").unlink()
+    err = manifest_error(folder)
+    assert err.found == "no such file"
+
+
+def test_file_without_indicator_fails_the_edition(tmp_path):
+    manifest = base_manifest()
+    del manifest["files"][0]["indicator"]
+    del manifest["files"][0]["unit"]
+    folder = make_edition(tmp_path, manifest)
+    with pytest.raises(ExtractError) as caught:
+        read_edition(folder)
+    assert caught.value.file == "csy2021/分省年度数据 (3).csv"
+    assert "manifest's `indicator`" in caught.value.expected
+
+
+def test_years_outside_the_stated_span(tmp_path):
+    manifest = base_manifest()
+    manifest["files"][0]["years"] = [2020, 2021]
+    folder = make_edition(tmp_path, manifest)
+    with pytest.raises(ExtractError) as caught:
+        read_edition(folder)
+    err = caught.value
+    assert err.file == "csy2021/分省年度数据 (3).csv"
+    assert err.where == "line 4, column 3"  # the national 2019 value, first outside the span
+    assert "2020-2021" in err.expected
+    assert err.found == "2019"
+
+
+def test_bad_file_fails_the_whole_edition(tmp_path):
+    folder = make_edition(tmp_path)
+    (folder / "workbook.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ExtractError) as caught:
+        read_edition(folder)
+    assert caught.value.file == "csy2021/workbook.xlsx"

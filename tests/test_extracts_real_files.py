@@ -1,0 +1,195 @@
+"""The readers against real NBS downloads (read in place from ../shared/data/nbs_real/)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+
+from provpanel.config import REPO_ROOT
+from provpanel.extracts import ExtractValue, detect_format, read_extract
+
+NBS_REAL = REPO_ROOT.parent / "shared" / "data" / "nbs_real"
+
+# What the manifest would say for each file: the indicator where the file has none.
+FILE_ARGUMENTS: dict[str, dict] = {
+    "gdp_1993-2017_first-release.csv": {},
+    "patents_granted_2011-2025.csv": {"indicator": "patents_granted", "unit": "件"},
+    "fiscal_expenditure_2011-2025.csv": {"indicator": "fiscal_expenditure", "unit": "亿元"},
+    "gdp_by_sector_2021.csv": {},
+    "urban_unit_employment_2006-2025.csv": {},
+    "population_en_2010-2019.csv": {"indicator": "population", "unit": "万人"},
+    "provincial_workbook_1985-2018.xlsx": {
+        "sheets": {
+            "GDP": {"indicator": "gdp", "unit": "亿元"},
+            "employment ": {"indicator": "employment", "unit": "万人"},
+        }
+    },
+}
+EXPECTED_FORMATS = {
+    "gdp_1993-2017_first-release.csv": "portal_classic",
+    "patents_granted_2011-2025.csv": "portal_current",
+    "fiscal_expenditure_2011-2025.csv": "portal_current",
+    "gdp_by_sector_2021.csv": "cross_section",
+    "urban_unit_employment_2006-2025.csv": "portal_classic",
+    "population_en_2010-2019.csv": "english",
+    "provincial_workbook_1985-2018.xlsx": "workbook",
+}
+ALL_PROVINCES = {
+    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def real_values() -> dict[str, list[ExtractValue]]:
+    return {
+        name: read_extract(NBS_REAL / name, **kwargs) for name, kwargs in FILE_ARGUMENTS.items()
+    }
+
+
+def value_of(values, province, year, indicator) -> ExtractValue:
+    matches = [
+        v
+        for v in values
+        if v.province_code == province and v.year == year and v.indicator == indicator
+    ]
+    assert len(matches) == 1, (province, year, indicator, matches)
+    return matches[0]
+
+
+def test_every_real_file_is_covered():
+    data_files = {p.name for p in NBS_REAL.iterdir() if p.suffix in {".csv", ".xlsx", ".xls"}}
+    assert data_files == set(FILE_ARGUMENTS)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_FORMATS))
+def test_format_detected_by_content(name, tmp_path):
+    # Real downloads all share one name: detection must not look at it.
+    renamed = tmp_path / "分省年度数据 (3).csv"
+    renamed.write_bytes((NBS_REAL / name).read_bytes())
+    assert detect_format(renamed) == EXPECTED_FORMATS[name]
+
+
+@pytest.mark.parametrize("name", sorted(FILE_ARGUMENTS))
+def test_each_file_has_31_provinces_and_national_rows_apart(name, real_values):
+    values = real_values[name]
+    provinces = {v.province_code for v in values if v.province_code != "00"}
+    assert provinces == ALL_PROVINCES  # Tibet (54) included like every province
+    assert all(v.value == v.value for v in values)  # no NaN slipped in for empty cells
+
+
+def test_gdp_first_release_known_values(real_values):
+    values = real_values["gdp_1993-2017_first-release.csv"]
+    guangdong = value_of(values, "44", 2017, "gdp")
+    assert guangdong.value == pytest.approx(89705.23)
+    assert (guangdong.unit, guangdong.source_unit, guangdong.in_catalog) == (
+        "cny_100m",
+        "亿元",
+        True,
+    )
+    assert value_of(values, "11", 2008, "gdp").value == pytest.approx(11115.00)
+    assert value_of(values, "11", 2008, "gdp").source_value == "11115.00"
+    assert {v.year for v in values} == set(range(1993, 2018))
+
+
+def test_patents_current_export(real_values):
+    values = real_values["patents_granted_2011-2025.csv"]
+    assert value_of(values, "44", 2020, "patents_granted").value == 709725
+    assert value_of(values, "11", 2011, "patents_granted").value == 40888
+    # 2025 is empty in the download ("not yet published"): no value, never a zero.
+    assert not [v for v in values if v.year == 2025]
+    assert {v.unit for v in values} == {"piece"}
+
+
+def test_fiscal_expenditure(real_values):
+    values = real_values["fiscal_expenditure_2011-2025.csv"]
+    assert value_of(values, "11", 2020, "fiscal_expenditure").value == pytest.approx(7116.18)
+
+
+def test_cross_section_keeps_non_catalog_columns(real_values):
+    values = real_values["gdp_by_sector_2021.csv"]
+    assert value_of(values, "11", 2021, "va_tertiary").value == pytest.approx(36507.1)
+    assert value_of(values, "65", 2021, "gdp").value == pytest.approx(16791.5)
+    per_capita = value_of(values, "11", 2021, "人均地区生产总值")
+    assert per_capita.value == 202607
+    assert (per_capita.in_catalog, per_capita.unit, per_capita.source_unit) == (
+        False,
+        "元/人",
+        "元/人",
+    )
+    assert {v.year for v in values} == {2021}
+
+
+def test_urban_unit_employment_is_not_catalog_employment(real_values):
+    values = real_values["urban_unit_employment_2006-2025.csv"]
+    assert {v.indicator for v in values} == {"城镇单位就业人员"}
+    assert not any(v.in_catalog for v in values)
+    assert value_of(values, "11", 2008, "城镇单位就业人员").value == pytest.approx(570.3)
+    assert {v.year for v in values} == set(range(2008, 2025))  # 2006, 2007 and 2025 are empty
+
+
+def test_english_export(real_values):
+    values = real_values["population_en_2010-2019.csv"]
+    assert value_of(values, "11", 2019, "population").value == 2154
+    assert value_of(values, "15", 2010, "population").value == 2472
+    assert value_of(values, "54", 2019, "population").value == 351
+
+
+def test_workbook_sheets(real_values):
+    values = real_values["provincial_workbook_1985-2018.xlsx"]
+    gdp = [v for v in values if v.sheet == "GDP"]
+    assert {v.indicator for v in gdp} == {"gdp"}
+    yunnan = value_of(gdp, "53", 2017, "gdp")  # printed as 'Yunan'
+    assert yunnan.value == pytest.approx(16376.34)
+    assert value_of(gdp, "44", 2017, "gdp").value == pytest.approx(89705.23)
+    employment = [v for v in values if v.sheet == "employment "]
+    assert {v.indicator for v in employment} == {"employment"}
+    assert value_of(employment, "11", 1985, "employment").value == pytest.approx(566.5)
+    # Hainan and Chongqing start later: their empty early cells produce no values.
+    assert not [v for v in gdp if v.province_code == "50" and v.year == 1985]
+
+
+def test_workbook_exchange_rate_converts_to_cny_per_100_usd():
+    values = read_extract(
+        NBS_REAL / "provincial_workbook_1985-2018.xlsx",
+        sheet="exchange rate(USD_CNY)",
+        indicator="exchange_rate",
+        unit="元/美元",
+    )
+    rate = value_of(values, "11", 2017, "exchange_rate")
+    assert (rate.value, rate.unit, rate.source_value) == (
+        pytest.approx(676.0),
+        "cny_per_100usd",
+        "6.76",
+    )
+
+
+def test_provenance_points_at_the_text_cell(real_values):
+    for name, province, year, indicator in [
+        ("gdp_1993-2017_first-release.csv", "44", 2017, "gdp"),
+        ("patents_granted_2011-2025.csv", "44", 2020, "patents_granted"),
+        ("gdp_by_sector_2021.csv", "65", 2021, "gdp"),
+    ]:
+        cell = value_of(real_values[name], province, year, indicator)
+        raw = (NBS_REAL / name).read_bytes()
+        text = raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("gb18030")
+        line = text.splitlines()[cell.source_row - 1]
+        fields = next(csv.reader(io.StringIO(line)))
+        assert fields[cell.source_col - 1].strip() == cell.source_value
+        assert float(cell.source_value) == pytest.approx(cell.value)
+
+
+def test_provenance_points_at_the_workbook_cell(real_values):
+    cell = value_of(real_values["provincial_workbook_1985-2018.xlsx"], "53", 2017, "gdp")
+    book = openpyxl.load_workbook(NBS_REAL / "provincial_workbook_1985-2018.xlsx", read_only=True)
+    try:
+        sheet = book["GDP"]
+        rows = list(sheet.iter_rows(min_row=1, values_only=True))
+    finally:
+        book.close()
+    assert rows[cell.source_row - 1][0] == "Yunan"
+    assert rows[0][cell.source_col - 1] == 2017
+    assert rows[cell.source_row - 1][cell.source_col - 1] == pytest.approx(cell.value)
