@@ -1,0 +1,137 @@
+"""One call for the orchestration layer: every model, the mediation, tables, comparison.
+
+`run_all(panel)` returns four tidy DataFrames meant for the warehouse tables
+analysis.estimates, analysis.fit, analysis.mediation and analysis.comparison, plus the
+rendered tables. Column lists are fixed (ESTIMATE_COLUMNS, FIT_COLUMNS,
+mediation.MEDIATION_COLUMNS, compare.COMPARISON_COLUMNS) so the warehouse schema is stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import bootstrap
+from analysis.compare import COMPARISON_COLUMNS, compare
+from analysis.estimate import ModelResult, fit_model
+from analysis.mediation import DEFAULT_MEDIATION_REPS, MEDIATION_COLUMNS, MEDIATORS, run_mediation
+from analysis.specs import DEFAULT_BREAK_YEAR, VARIANT_MODELS, paper_models, source_columns
+from analysis.tables import RegressionTable, paper_tables
+
+# analysis.estimates: one row per model and term.
+#   model_id, paper_table (the paper's table number, NULL if unpublished), label, sample,
+#   dependent, term; status ("estimated" | "absorbed");
+#   estimate, std_error, t_stat, p_value, ci_low, ci_high (NaN when absorbed); stars;
+#   wild_bootstrap_p (NaN unless se_type is wild_cluster_bootstrap); absorbed_reason; se_type.
+ESTIMATE_COLUMNS = [
+    "model_id", "paper_table", "label", "sample", "dependent", "term", "status",
+    "estimate", "std_error", "t_stat", "p_value", "ci_low", "ci_high", "stars",
+    "wild_bootstrap_p", "absorbed_reason", "se_type",
+]
+# analysis.fit: one row per model.
+#   nobs, n_clusters (provinces in the sample), n_params_ssc (K of (N-1)/(N-K)),
+#   inference_df (t degrees of freedom), r2_within / r2_inclusive (fixed effects counted as
+#   explained) / r2_overall, entity_effects, time_effects, se_type, absorbed (comma list),
+#   notes.
+FIT_COLUMNS = [
+    "model_id", "paper_table", "label", "sample", "dependent", "nobs", "n_clusters",
+    "n_params_ssc", "inference_df", "r2_within", "r2_inclusive", "r2_overall",
+    "entity_effects", "time_effects", "se_type", "absorbed", "notes",
+]
+
+
+@dataclass
+class AnalysisResults:
+    """Everything run_all produced. The four DataFrames go to the warehouse as they are."""
+
+    estimates: pd.DataFrame
+    fit: pd.DataFrame
+    mediation: pd.DataFrame
+    comparison: pd.DataFrame
+    tables: dict[str, RegressionTable]
+    results: dict[str, ModelResult]
+    settings: dict
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def write_outputs(self, folder: str | Path) -> list[Path]:
+        """Tables in Markdown, LaTeX, HTML and CSV, and the two figures, into `folder`."""
+        from analysis.plots import plot_coefficients
+
+        output = Path(folder)
+        output.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, table in self.tables.items():
+            for suffix, text in (
+                ("md", table.to_markdown()), ("tex", table.to_latex()),
+                ("html", table.to_html()), ("csv", table.to_csv()),
+            ):
+                path = output / f"{name}.{suffix}"
+                path.write_text(text, encoding="utf-8")
+                written.append(path)
+        written.append(
+            plot_coefficients(self.comparison, output / "coefficients_vs_published.png",
+                              our_ci=self.estimates)
+        )
+        return written
+
+
+def run_all(
+    panel: pd.DataFrame,
+    *,
+    se_type: str = "cluster",
+    bootstrap_reps: int = DEFAULT_MEDIATION_REPS,
+    seed: int = bootstrap.DEFAULT_SEED,
+    break_year: int = DEFAULT_BREAK_YEAR,
+    wild_bootstrap_reps: int = bootstrap.DEFAULT_REPS,
+    wild_bootstrap_weights: str = bootstrap.DEFAULT_WEIGHTS,
+    mediators: tuple[str, ...] = MEDIATORS,
+    alpha: float = 0.05,
+    r2_kind: str = "within",
+) -> AnalysisResults:
+    """Fit Models 1-11, 14-17, the protectionism model and the FMA_tv variants; mediation.
+
+    se_type: for every model and the mediation paths ("cluster", "robust",
+    "driscoll_kraay", "wild_cluster_bootstrap"). bootstrap_reps / seed: province-block
+    bootstrap of the indirect effects (seed also seeds the wild bootstrap).
+    The FMA_tv variants are skipped (listed in `skipped`) when the panel has no fma_tv.
+    """
+    results: dict[str, ModelResult] = {}
+    skipped: dict[str, str] = {}
+    for spec in [*paper_models(break_year), *VARIANT_MODELS]:
+        needed = {column for name in (spec.dependent, *spec.regressors)
+                  for column in source_columns(name)}
+        if spec in VARIANT_MODELS and not needed <= set(panel.columns):
+            skipped[spec.model_id] = f"panel lacks {sorted(needed - set(panel.columns))}"
+            continue
+        results[spec.model_id] = fit_model(
+            panel, spec, se_type=se_type, bootstrap_reps=wild_bootstrap_reps,
+            bootstrap_weights=wild_bootstrap_weights, seed=seed,
+        )
+    estimates = pd.concat(
+        [result.estimates_frame() for result in results.values()], ignore_index=True
+    )[ESTIMATE_COLUMNS]
+    fit = pd.DataFrame([result.fit_row() for result in results.values()], columns=FIT_COLUMNS)
+    mediation, _ = run_mediation(
+        panel, mediators, se_type=se_type, alpha=alpha, bootstrap_reps=bootstrap_reps, seed=seed,
+    )
+    comparison = compare(results)[COMPARISON_COLUMNS]
+    # Models without a published table have table None: keep the column integer-typed.
+    for frame in (estimates, fit, comparison):
+        frame["paper_table"] = frame["paper_table"].astype("Int64")
+    settings = {
+        "se_type": se_type, "bootstrap_reps": bootstrap_reps, "seed": seed,
+        "break_year": break_year, "wild_bootstrap_reps": wild_bootstrap_reps,
+        "wild_bootstrap_weights": wild_bootstrap_weights, "alpha": alpha, "r2_kind": r2_kind,
+    }
+    return AnalysisResults(
+        estimates=estimates,
+        fit=fit,
+        mediation=mediation[MEDIATION_COLUMNS],
+        comparison=comparison,
+        tables=paper_tables(results, r2_kind=r2_kind),
+        results=results,
+        settings=settings,
+        skipped=skipped,
+    )

@@ -1,0 +1,80 @@
+"""Comparison with the published estimates: mapping, agreement flags, planted disagreement."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.compare import COMPARISON_COLUMNS, compare, load_published
+from analysis.errors import AnalysisInputError
+from analysis.estimate import fit_model
+from analysis.simulate import simulate_panel
+from analysis.specs import get_spec
+
+
+@pytest.fixture(scope="module")
+def published():
+    return load_published()
+
+
+@pytest.fixture(scope="module")
+def results():
+    panel = simulate_panel(seed=21)
+    return {model_id: fit_model(panel, get_spec(model_id)) for model_id in ("1", "2", "7", "9")}
+
+
+def test_published_models_and_mediator_mapping(published):
+    models = sorted(published.coefficients["model_id"].unique(), key=int)
+    assert models == [str(m) for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17]]
+    terms_9 = set(published.coefficients.query("model_id == '9'")["term"])
+    assert "te" in terms_9 and "M" not in terms_9
+    assert set(published.fit["model_id"]) == set(models)
+
+
+def _with_planted_sign(result, term):
+    params = result.params.copy()
+    params[term] = -np.sign(1.447) * abs(params[term])  # published Model 2 IC is +1.447
+    return dataclasses.replace(result, params=params)
+
+
+def test_planted_sign_disagreement_is_flagged(results, published):
+    planted = dict(results)
+    planted["2"] = _with_planted_sign(results["2"], "ic")
+    table = compare(planted, published).set_index(["model_id", "term"])
+    assert not table.loc[("2", "ic"), "sign_agree"]
+    assert table.loc[("1", "ic"), "sign_agree"]  # untouched model agrees (simulated +0.92)
+    row = table.loc[("2", "ic")]
+    assert row["difference"] == pytest.approx(row["estimate"] - 1.447)
+
+
+def test_significance_agreement_at_ten_percent(results, published):
+    table = compare(results, published).set_index(["model_id", "term"])
+    for (model_id, term), row in table[table["status"] == "estimated"].iterrows():
+        ours = results[model_id].pvalues[term] < 0.10
+        assert row["significant"] == ours
+        assert row["significance_agree"] == (ours == (row["published_stars"] != ""))
+
+
+def test_absorbed_and_missing_models_have_no_numbers(results, published):
+    table = compare(results, published)
+    assert list(table.columns) == COMPARISON_COLUMNS
+    fma = table[(table["model_id"] == "7") & (table["term"] == "fma")].iloc[0]
+    assert fma["status"] == "absorbed" and np.isnan(fma["estimate"])
+    assert pd.isna(fma["sign_agree"]) and pd.isna(fma["significance_agree"])
+    missing = table[table["model_id"] == "14"]
+    assert (missing["status"] == "not estimated").all()
+    fit = table[table["model_id"] == "2"].iloc[0]
+    assert fit["published_r2"] == pytest.approx(0.515) and fit["published_nobs"] == 630
+    assert fit["nobs"] == 630 and fit["r2_within"] == pytest.approx(results["2"].r2_within)
+
+
+def test_bad_reference_folder_is_reported(tmp_path):
+    with pytest.raises(AnalysisInputError, match="published_coefficients.csv"):
+        load_published(tmp_path)
+    (tmp_path / "published_coefficients.csv").write_text("model,term\n1,IC\n")
+    (tmp_path / "published_fit.csv").write_text("model\n1\n")
+    with pytest.raises(AnalysisInputError, match="header lacks"):
+        load_published(tmp_path)

@@ -1,0 +1,101 @@
+"""run_all end to end on a simulated panel, the written outputs and the figures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis.compare import COMPARISON_COLUMNS
+from analysis.mediation import MEDIATION_COLUMNS
+from analysis.plots import plot_coefficients, plot_trends_by_region
+from analysis.run import ESTIMATE_COLUMNS, FIT_COLUMNS, run_all
+from analysis.simulate import simulate_panel
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return simulate_panel(seed=4)
+
+
+@pytest.fixture(scope="module")
+def outputs(panel):
+    return run_all(panel, bootstrap_reps=49, seed=9)
+
+
+def test_frames_have_stable_columns(outputs):
+    assert list(outputs.estimates.columns) == ESTIMATE_COLUMNS
+    assert list(outputs.fit.columns) == FIT_COLUMNS
+    assert list(outputs.mediation.columns) == MEDIATION_COLUMNS
+    assert list(outputs.comparison.columns) == COMPARISON_COLUMNS
+
+
+def test_every_model_is_fitted_once(outputs):
+    expected = [*map(str, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17]),
+                "protectionism", "6tv", "7tv"]
+    assert list(outputs.fit["model_id"]) == expected
+    assert outputs.fit.set_index("model_id").loc["3", "nobs"] == 231
+    assert outputs.fit.set_index("model_id").loc["4", "n_clusters"] == 8
+    absorbed = outputs.estimates.query("status == 'absorbed'")
+    assert absorbed["estimate"].isna().all() and absorbed["std_error"].isna().all()
+    assert ("7", "fma") in set(zip(absorbed["model_id"], absorbed["term"]))
+
+
+def test_break_year_setting_and_skipped_variants(panel):
+    result = run_all(
+        panel.drop(columns="fma_tv"), bootstrap_reps=9, break_year=2016, mediators=("te",)
+    )
+    terms = set(result.estimates.query("model_id == 'protectionism'")["term"])
+    assert {"ic_x_p2016", "cx_x_p2016"} <= terms
+    assert result.settings["break_year"] == 2016
+    assert set(result.skipped) == {"6tv", "7tv"}
+    assert "6tv" not in set(result.fit["model_id"])
+    assert list(result.mediation["mediator"]) == ["te"]
+
+
+def test_write_outputs_and_plots(outputs, panel, tmp_path):
+    written = outputs.write_outputs(tmp_path / "out")
+    names = {path.name for path in written}
+    for suffix in ("md", "tex", "html", "csv"):
+        assert f"table_1.{suffix}" in names and f"table_4.{suffix}" in names
+    coefficient_plot = tmp_path / "out" / "coefficients_vs_published.png"
+    assert coefficient_plot.read_bytes()[:8] == PNG_MAGIC
+    trend_plot = plot_trends_by_region(panel, tmp_path / "trends.png")
+    assert trend_plot == tmp_path / "trends.png"
+    assert trend_plot.read_bytes()[:8] == PNG_MAGIC
+    only_model_2 = outputs.comparison[outputs.comparison["model_id"] == "2"]
+    assert plot_coefficients(only_model_2, tmp_path / "m2.png").stat().st_size > 1000
+
+
+def test_package_import_stays_light():
+    code = "import sys, analysis; print('linearmodels' in sys.modules, 'scipy.stats' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True)
+    assert completed.stdout.split() == ["False", "False"]
+
+
+def test_estimates_table_column_is_integer(outputs):
+    assert isinstance(outputs.estimates["paper_table"].dtype, pd.Int64Dtype)
+
+
+def test_frames_load_into_duckdb(outputs, tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("CREATE SCHEMA analysis")
+        for name in ("estimates", "fit", "mediation", "comparison"):
+            connection.register("frame", getattr(outputs, name))
+            connection.execute(f"CREATE TABLE analysis.{name} AS SELECT * FROM frame")
+            connection.unregister("frame")
+        absorbed = connection.execute(
+            "SELECT count(*) FROM analysis.estimates WHERE status = 'absorbed' AND estimate IS NULL"
+        ).fetchone()[0]
+        disagreements = connection.execute(
+            "SELECT count(*) FROM analysis.comparison WHERE sign_agree IS NULL"
+        ).fetchone()[0]
+    assert absorbed == (outputs.estimates["status"] == "absorbed").sum() > 0
+    assert disagreements == outputs.comparison["sign_agree"].isna().sum()
