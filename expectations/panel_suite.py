@@ -75,12 +75,12 @@ def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: st
             suite.add_expectation(
                 E.ExpectColumnValuesToBeBetween(column=f"{column}_yoy_ratio", min_value=low, max_value=high)
             )
+    max_filled = thresholds["max_filled_share"]
     for variable in MODEL_VARIABLES:
         share = f"{variable}_is_filled_share"
         if share in frame:
-            suite.add_expectation(
-                E.ExpectColumnValuesToBeBetween(column=share, min_value=0, max_value=thresholds["max_filled_share"])
-            )
+            bound = max_filled.get(variable, max_filled["default"])
+            suite.add_expectation(E.ExpectColumnValuesToBeBetween(column=share, min_value=0, max_value=bound))
     return suite
 
 

@@ -1,11 +1,13 @@
-"""The Dagster code location: assets by domain (ingest → dbt → checks → analysis), jobs, sensors."""
+"""The Dagster code location: assets by domain (ingest → dbt → checks → analysis → publish), jobs, sensors."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from orchestration.defs.analysis import paper_models
+from orchestration.defs.discovery import build_discovery_sensor, build_panel_after_ingest_sensor
 from orchestration.defs.ingest import RAW_EDITIONS, RAW_EXTRACT_VALUES, raw_edition
+from orchestration.defs.publish import published_snapshot
 from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
 from orchestration.defs.validate import panel_suite_check
 from orchestration.partitions import editions_partitions
@@ -22,13 +24,17 @@ ingest_edition_job = define_asset_job(
 build_panel_job = define_asset_job(
     "build_panel",
     selection=AssetSelection.all() - raw_assets,
-    description="dbt models, validation checks and the analysis, on every ingested edition.",
+    description="dbt models, validation checks, the analysis and the published snapshot, on every ingested edition.",
 )
 
 defs = Definitions(
-    assets=[raw_edition, provpanel_dbt_models, paper_models],
+    assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot],
     asset_checks=[panel_suite_check],
     jobs=[ingest_edition_job, build_panel_job],
+    sensors=[
+        build_discovery_sensor(ingest_edition_job),
+        build_panel_after_ingest_sensor(ingest_edition_job, build_panel_job),
+    ],
     resources={"paths": default_paths_resource(), "dbt": dbt_resource()},
     # Steps share one process: a new process per step re-imports dbt/GX/linearmodels (~10 s each).
     executor=in_process_executor,

@@ -4,10 +4,15 @@ in the UI exactly as if launched there."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 
 from provpanel.config import get_paths
+
+
+# The full event log is in the run (UI); the terminal gets our own one-line messages.
+_QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def _say(message: str, quiet: bool = False) -> None:
@@ -39,10 +44,21 @@ def _failed_checks(result) -> list:
     return failed
 
 
-def run_build(*, force_ingest: bool = False, quiet: bool = False) -> int:
-    from provpanel.dagster_env import prepare_dagster_home
+def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0) -> int:
+    from provpanel.build_lock import BuildInProgressError, build_lock
 
     paths = get_paths()
+    try:
+        with build_lock(paths.home, wait_seconds=wait_seconds):
+            return _run_locked_build(paths, force_ingest=force_ingest, quiet=quiet)
+    except BuildInProgressError as err:
+        print(f"provpanel build: {err}", file=sys.stderr)
+        return 3
+
+
+def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
+    from provpanel.dagster_env import prepare_dagster_home
+
     prepare_dagster_home(paths)
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
@@ -62,13 +78,13 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False) -> int:
     if new:
         instance.add_dynamic_partitions("editions", new)
 
-    ingest_job = defs.get_job_def("ingest_edition")
+    ingest_job = defs.resolve_job_def("ingest_edition")
     for edition in editions:
         result = ingest_job.execute_in_process(
             instance=instance,
             partition_key=edition,
             raise_on_error=False,
-            run_config={"ops": {"raw_edition": {"config": {"force": force_ingest}}}},
+            run_config={"ops": {"raw_edition": {"config": {"force": force_ingest}}}, **_QUIET_LOGS},
         )
         if not result.success:
             print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
@@ -76,8 +92,13 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False) -> int:
             return 1
         _say(f"  ingested:  {edition}", quiet)
 
-    panel_job = defs.get_job_def("build_panel")
-    result = panel_job.execute_in_process(instance=instance, raise_on_error=False)
+    panel_job = defs.resolve_job_def("build_panel")
+    # dbt's own progress lines go to the run's log file (and the UI), not the terminal
+    log_path = paths.home / "logs" / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    _say(f"  building the panel, checks and analysis (dbt log: {log_path})", quiet)
+    with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+        result = panel_job.execute_in_process(instance=instance, raise_on_error=False, run_config=_QUIET_LOGS)
     failed_checks = _failed_checks(result)
     if failed_checks:
         print("provpanel build: blocking checks failed; the analysis was not run:", file=sys.stderr)
@@ -96,4 +117,4 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False) -> int:
 
     elapsed = time.monotonic() - started
     print(f"\nwarehouse:  {paths.warehouse}\noutputs:    {paths.outputs}\nbuilt in {elapsed:.0f} s\n")
-    return print_report(paths, fmt="markdown", models=("1", "2"))
+    return print_report(paths, fmt="markdown", headline_only=True)

@@ -13,7 +13,7 @@ from provpanel.config import get_paths
 def _cmd_build(args: argparse.Namespace) -> int:
     from provpanel.build import run_build
 
-    return run_build(force_ingest=args.force, quiet=args.quiet)
+    return run_build(force_ingest=args.force, quiet=args.quiet, wait_seconds=args.wait)
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -22,9 +22,12 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
     from provpanel.warehouse import open_warehouse
 
+    from provpanel.publish import published_path
+
     paths = get_paths()
+    database = paths.warehouse if args.working else published_path(paths.home)
     try:
-        with open_warehouse(paths.warehouse, read_only=True) as con:
+        with open_warehouse(database, read_only=True, wait_seconds=0 if not args.working else 30) as con:
             cursor = con.execute(args.query)
             if cursor.description is None:
                 return 0
@@ -99,10 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="materialize every asset for the configured editions folder")
     build.add_argument("--force", action="store_true", help="re-ingest editions even if their files are unchanged")
     build.add_argument("--quiet", action="store_true", help="print only the summary and the tables")
+    build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                       help="if another build runs on this home, wait up to SECONDS instead of refusing")
     build.set_defaults(func=_cmd_build)
 
-    sql = sub.add_parser("sql", help="run a read-only SQL query against the warehouse")
+    sql = sub.add_parser("sql", help="run a read-only SQL query against the published panel")
     sql.add_argument("query")
+    sql.add_argument("--working", action="store_true",
+                     help="query the pipeline's working warehouse instead of the published snapshot "
+                     "(waits while a build holds it)")
     sql.add_argument("--format", choices=["table", "csv"], default="table")
     sql.set_defaults(func=_cmd_sql)
 

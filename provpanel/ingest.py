@@ -1,7 +1,7 @@
-"""Ingest one edition folder into the raw tables: read every file, then replace atomically.
+"""Ingest one edition folder into the raw tables: read every file, validate, then replace.
 
-Reading happens entirely before the warehouse is opened, so a bad file fails the edition
-with its ExtractError and leaves every stored value as it was.
+Reading and validating happen entirely before the warehouse is written, so a bad file or a
+failed raw check fails the edition and leaves every stored value as it was.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from provpanel import warehouse
-from provpanel.editions import file_checksums, load_manifest, read_edition
+from provpanel.editions import Manifest, file_checksums, load_manifest, read_edition
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,25 @@ class IngestSummary:
     years: tuple[int, int] | None
 
 
+@dataclass
+class PreparedEdition:
+    """An edition read into memory, not yet stored."""
+
+    manifest: Manifest
+    fingerprint: str
+    checksums: dict[str, str]
+    values: pd.DataFrame
+
+    @property
+    def stated_spans(self) -> dict[str, tuple[int, int]]:
+        spans = {}
+        for entry in self.manifest.files:
+            years = getattr(entry, "years", None)
+            if years:
+                spans[entry.path] = (int(years[0]), int(years[1]))
+        return spans
+
+
 def edition_fingerprint(edition_dir: Path) -> tuple[str, dict[str, str]]:
     """One checksum over the checksums of every file of the edition, manifest included."""
     checksums = file_checksums(edition_dir)
@@ -37,27 +58,36 @@ def edition_fingerprint(edition_dir: Path) -> tuple[str, dict[str, str]]:
     return digest.hexdigest(), checksums
 
 
-def ingest_edition(edition_dir: Path, warehouse_path: Path, *, force: bool = False) -> IngestSummary:
+def stored_summary(warehouse_path: Path, edition: str, fingerprint: str) -> IngestSummary | None:
+    """The stored edition's summary when its fingerprint matches, else None (re-read needed)."""
+    if not Path(warehouse_path).exists():
+        return None
+    with warehouse.open_warehouse(warehouse_path) as con:
+        if warehouse.stored_edition_fingerprint(con, edition) != fingerprint:
+            return None
+        row = con.execute(
+            """SELECT count(*), count(*) FILTER (province_code = '00'), count(*) FILTER (NOT in_catalog),
+                      count(DISTINCT province_code) FILTER (province_code <> '00'), min(year), max(year),
+                      (SELECT n_files FROM raw.editions WHERE edition = ?)
+               FROM raw.extract_values WHERE edition = ?""",
+            [edition, edition],
+        ).fetchone()
+    return IngestSummary(edition, row[6], row[0], row[1], row[2], fingerprint, True, row[3],
+                         (row[4], row[5]) if row[4] is not None else None)
+
+
+def prepare_edition(edition_dir: Path) -> PreparedEdition:
+    """Read and check an edition folder (raises ExtractError naming the file and cell)."""
     edition_dir = Path(edition_dir)
     manifest = load_manifest(edition_dir)
     fingerprint, checksums = edition_fingerprint(edition_dir)
-    if not force and warehouse_path.exists():
-        with warehouse.open_warehouse(warehouse_path) as con:
-            stored = warehouse.stored_edition_fingerprint(con, manifest.edition)
-            if stored == fingerprint:
-                counts = con.execute(
-                    """SELECT count(*), count(*) FILTER (province_code = '00'),
-                              count(*) FILTER (NOT in_catalog),
-                              count(DISTINCT province_code) FILTER (province_code <> '00'),
-                              min(year), max(year)
-                       FROM raw.extract_values WHERE edition = ?""",
-                    [manifest.edition],
-                ).fetchone()
-                return IngestSummary(
-                    manifest.edition, len(manifest.files), counts[0], counts[1], counts[2],
-                    fingerprint, True, counts[3], (counts[4], counts[5]) if counts[4] else None,
-                )
     values = read_edition(edition_dir)
+    return PreparedEdition(manifest, fingerprint, checksums, values)
+
+
+def store_edition(prepared: PreparedEdition, warehouse_path: Path) -> IngestSummary:
+    """Replace the edition's rows in raw.extract_values and raw.editions in one transaction."""
+    manifest, values = prepared.manifest, prepared.values
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     values = values.assign(loaded_at=loaded_at)
     edition_row = {
@@ -66,8 +96,8 @@ def ingest_edition(edition_dir: Path, warehouse_path: Path, *, force: bool = Fal
         "published": manifest.published,
         "source": manifest.source,
         "notes": manifest.notes,
-        "manifest_sha256": checksums.get("manifest.yml", ""),
-        "files_sha256": fingerprint,
+        "manifest_sha256": prepared.checksums.get("manifest.yml", ""),
+        "files_sha256": prepared.fingerprint,
         "n_files": len(manifest.files),
         "n_values": len(values),
         "loaded_at": loaded_at,
@@ -81,7 +111,7 @@ def ingest_edition(edition_dir: Path, warehouse_path: Path, *, force: bool = Fal
         n_values=len(values),
         n_national_values=int((values["province_code"] == "00").sum()),
         n_non_catalog_values=int((~values["in_catalog"].astype(bool)).sum()),
-        files_sha256=fingerprint,
+        files_sha256=prepared.fingerprint,
         skipped_unchanged=False,
         provinces=int(provinces),
         years=(int(values["year"].min()), int(values["year"].max())) if len(values) else None,

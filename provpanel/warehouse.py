@@ -53,7 +53,7 @@ def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0)
     """Open the warehouse, waiting up to `wait_seconds` while another process holds the lock."""
     path = Path(path)
     if read_only and not path.exists():
-        raise FileNotFoundError(f"{path}: no warehouse here yet; run `provpanel build` first")
+        raise FileNotFoundError(f"{path}: no database here yet; run `provpanel build` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
     delay = 0.1
@@ -72,8 +72,8 @@ def connect(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0)
 
 
 @contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False):
-    con = connect(path, read_only=read_only)
+def open_warehouse(path: Path, *, read_only: bool = False, wait_seconds: float = 120.0):
+    con = connect(path, read_only=read_only, wait_seconds=wait_seconds)
     try:
         yield con
     finally:

@@ -4,8 +4,6 @@ Runs only after the panel's blocking checks pass (Dagster skips it otherwise). T
 `analysis` package does the econometrics; this module only reads, writes and reports.
 """
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from orchestration.defs.transform import PANEL_ASSET
@@ -35,7 +33,7 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
     with open_warehouse(paths.warehouse, read_only=True) as con:
         panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
     results = run_all(panel)
-    files = write_analysis_outputs(results, paths.outputs)
+    files = write_analysis_outputs(results, panel, paths.outputs)
     with open_warehouse(paths.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS analysis")
         for name in ANALYSIS_TABLES:

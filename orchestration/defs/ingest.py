@@ -1,8 +1,13 @@
-"""Ingest assets: one edition folder → raw.extract_values and raw.editions (one partition each)."""
+"""Ingest assets: one edition folder → raw.extract_values and raw.editions (one partition each).
 
-from __future__ import annotations
+The raw Great Expectations suite runs inside the step on the values just read, before
+anything is written: a bad edition fails its run and the stored values stay as they were.
+"""
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -15,10 +20,12 @@ from dagster import (
 
 from orchestration.partitions import editions_partitions
 from orchestration.resources import ProvpanelPaths
+from orchestration.validation_metadata import outcome_metadata
 from provpanel.errors import ExtractError
 
 RAW_EXTRACT_VALUES = AssetKey(["raw", "extract_values"])
 RAW_EDITIONS = AssetKey(["raw", "editions"])
+RAW_SUITE_CHECK = "raw_suite"
 
 
 class IngestConfig(Config):
@@ -41,31 +48,66 @@ class IngestConfig(Config):
             kinds={"duckdb"},
         ),
     ],
+    check_specs=[
+        AssetCheckSpec(
+            RAW_SUITE_CHECK,
+            asset=RAW_EXTRACT_VALUES,
+            description="Great Expectations suite on the edition's values before they are stored: "
+            "known province codes, years within the stated span, non-negative values where the "
+            "indicator cannot be negative, one value per edition-file-province-year-indicator.",
+            blocking=True,
+        )
+    ],
     partitions_def=editions_partitions,
     pool="warehouse",
 )
 def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: IngestConfig):
-    """Read one edition folder; on any bad file fail with its message and store nothing."""
-    from provpanel.ingest import ingest_edition
+    """Read one edition folder; on any bad file or failed raw check, fail and store nothing."""
+    from provpanel.ingest import prepare_edition, store_edition, stored_summary
 
     edition = context.partition_key
     edition_dir = paths.edition_dir(edition)
     if not edition_dir.is_dir():
         raise Failure(description=f"{edition_dir}: edition folder not found", allow_retries=False)
     try:
-        summary = ingest_edition(edition_dir, paths.warehouse, force=config.force)
+        prepared = prepare_edition(edition_dir)
     except ExtractError as err:
         raise Failure(
             description=str(err),
-            metadata={"file": str(err.file), "where": str(err.where), "expected": str(err.expected)},
+            metadata={"file": str(err.file), "where": str(err.where), "expected": str(err.expected),
+                      "found": str(err.found)},
             allow_retries=False,
         ) from None
+
+    summary = None if config.force else stored_summary(paths.warehouse, edition, prepared.fingerprint)
+    if summary is None:
+        from expectations.raw_suite import validate_raw
+
+        outcome = validate_raw(prepared.values, prepared.stated_spans)
+        yield AssetCheckResult(
+            check_name=RAW_SUITE_CHECK,
+            asset_key=RAW_EXTRACT_VALUES,
+            passed=outcome.success,
+            severity=AssetCheckSeverity.ERROR,
+            metadata=outcome_metadata(outcome),
+        )
+        if not outcome.success:
+            raise Failure(
+                description=f"edition {edition}: the raw suite failed; nothing was stored. "
+                + "; ".join(f"{f.expectation}({f.column or ''}): {f.unexpected_count} rows" for f in outcome.failures),
+                allow_retries=False,
+            )
+        summary = store_edition(prepared, paths.warehouse)
+    else:
+        yield AssetCheckResult(
+            check_name=RAW_SUITE_CHECK, asset_key=RAW_EXTRACT_VALUES, passed=True,
+            metadata={"note": "edition unchanged since it was validated and stored"},
+        )
     context.log.info(
         f"edition {edition}: {summary.n_values} values from {summary.n_files} files"
-        + (" (unchanged, nothing rewritten)" if summary.skipped_unchanged else "")
+        + (" (unchanged: nothing rewritten)" if summary.skipped_unchanged else "")
     )
-    common = {"edition": edition, "files_sha256": summary.files_sha256,
-              "unchanged": summary.skipped_unchanged}
+    common = {"edition": edition, "files_sha256": summary.files_sha256, "unchanged": summary.skipped_unchanged}
     yield MaterializeResult(
         asset_key=RAW_EXTRACT_VALUES,
         metadata={
@@ -77,6 +119,5 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
             "years": MetadataValue.text(f"{summary.years[0]}-{summary.years[1]}" if summary.years else "none"),
             "warehouse": MetadataValue.path(str(paths.warehouse)),
         },
-        data_version=None,
     )
     yield MaterializeResult(asset_key=RAW_EDITIONS, metadata={**common, "files": MetadataValue.int(summary.n_files)})

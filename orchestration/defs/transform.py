@@ -1,10 +1,9 @@
 """dbt models as Dagster assets: one @dbt_assets for the whole project, one translator."""
 
-from __future__ import annotations
-
 import json
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Config
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets

@@ -1,34 +1,10 @@
 """Great Expectations suites as Dagster asset checks. Blocking checks stop the analysis."""
 
-from __future__ import annotations
-
-from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
 
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
-
-MAX_ROWS_IN_METADATA = 50
-
-
-def outcome_metadata(outcome) -> dict:
-    """Failing expectations with their failing rows (province, year, value), for the UI."""
-    failures = outcome.failures
-    lines = ["| expectation | column | failing rows | first rows (province, year, value) |", "|---|---|---|---|"]
-    rows_json = {}
-    for failure in failures:
-        sample = failure.failing_rows[:5]
-        shown = "; ".join(
-            ", ".join(f"{k}={v}" for k, v in row.items()) for row in sample
-        ) or str(failure.details)
-        lines.append(f"| {failure.expectation} | {failure.column or ''} | {failure.unexpected_count} | {shown} |")
-        rows_json[f"{failure.expectation}:{failure.column or 'table'}"] = failure.failing_rows[:MAX_ROWS_IN_METADATA]
-    return {
-        "expectations": MetadataValue.int(len(outcome.expectations)),
-        "failed_expectations": MetadataValue.int(len(failures)),
-        "failures": MetadataValue.md("\n".join(lines) if failures else "all expectations met"),
-        "failing_rows": MetadataValue.json(rows_json),
-    }
-
+from orchestration.validation_metadata import outcome_metadata
 
 @asset_check(
     asset=PANEL_ASSET,

@@ -1,0 +1,60 @@
+"""The analysis outputs as files (tables in four formats, plots) and `provpanel report`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from provpanel.config import Paths
+
+# The order tables are printed in, and the file stem each is written under.
+TABLE_ORDER = ["table_1", "table_3", "table_2", "table_4", "protectionism", "fma_time_varying"]
+HEADLINE_TABLE = "table_1"  # Models 1 and 2: what `provpanel build` prints
+COMPARISON_STEM = "comparison_with_published"
+
+
+@dataclass(frozen=True)
+class OutputFiles:
+    folder: Path
+    markdown_text: str
+    comparison_markdown: str
+    plots: dict[str, Path]
+
+
+def write_analysis_outputs(results, panel, folder: Path) -> OutputFiles:
+    """Write every table (md, tex, html, csv), the comparison and the plots into `folder`."""
+    from analysis.plots import plot_trends_by_region
+
+    folder = Path(folder)
+    written = results.write_outputs(folder)
+    trends = plot_trends_by_region(panel, folder / "ic_tu_by_region.png")
+    comparison_md = results.comparison.to_markdown(index=False, floatfmt=".4g")
+    (folder / f"{COMPARISON_STEM}.md").write_text(comparison_md + "\n", encoding="utf-8")
+    results.comparison.to_csv(folder / f"{COMPARISON_STEM}.csv", index=False)
+    ordered = [name for name in TABLE_ORDER if name in results.tables]
+    ordered += [name for name in results.tables if name not in ordered]
+    markdown = "\n\n".join(f"### {results.tables[name].title or name}\n\n{results.tables[name].to_markdown()}"
+                           for name in ordered)
+    plots = {p.stem: p for p in written if p.suffix == ".png"}
+    plots[trends.stem] = trends
+    return OutputFiles(folder, markdown, comparison_md, plots)
+
+
+def print_report(paths: Paths, *, fmt: str = "markdown", headline_only: bool = False) -> int:
+    """Print the tables written by the last successful analysis run."""
+    suffix = {"markdown": "md", "latex": "tex", "html": "html", "csv": "csv"}[fmt]
+    folder = paths.outputs
+    stems = [HEADLINE_TABLE] if headline_only else [
+        *[s for s in TABLE_ORDER if (folder / f"{s}.{suffix}").exists()],
+        *sorted(p.stem for p in folder.glob(f"*.{suffix}") if p.stem not in TABLE_ORDER),
+    ]
+    files = [folder / f"{stem}.{suffix}" for stem in stems if (folder / f"{stem}.{suffix}").exists()]
+    if not files:
+        print(f"provpanel report: no analysis outputs in {folder}; run `provpanel build` first",
+              file=sys.stderr)
+        return 2
+    for path in files:
+        print(f"## {path.stem}\n")
+        print(path.read_text(encoding="utf-8").rstrip() + "\n")
+    return 0
