@@ -19,5 +19,5 @@ def test_definitions_load_with_every_layer(tmp_path, monkeypatch):
     assert any(k.path[0] == "intermediate" for k in keys)
     check_keys = {(c.asset_key, c.name) for c in repo.asset_graph.asset_check_keys}
     assert (AssetKey(["marts", "province_year_panel"]), "panel_suite") in check_keys
-    assert defs.get_job_def("ingest_edition").partitions_def is not None
-    assert defs.get_job_def("build_panel") is not None
+    assert defs.resolve_job_def("ingest_edition").partitions_def is not None
+    assert defs.resolve_job_def("build_panel") is not None
