@@ -26,6 +26,9 @@ def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
         if column in frame:
             previous = by_province[column].shift(1)
             frame[f"{column}_yoy_ratio"] = frame[column] / previous
+    for column in thresholds.get("yoy_median_ratio_bounds", {}):
+        if f"{column}_yoy_ratio" in frame:
+            frame[f"{column}_yoy_median_ratio"] = frame.groupby("year")[f"{column}_yoy_ratio"].transform("median")
     if "gdp" in frame:
         for lq in LOCATION_QUOTIENTS:
             if lq in frame:
@@ -74,6 +77,11 @@ def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: st
         if f"{column}_yoy_ratio" in frame:
             suite.add_expectation(
                 E.ExpectColumnValuesToBeBetween(column=f"{column}_yoy_ratio", min_value=low, max_value=high)
+            )
+    for column, (low, high) in thresholds.get("yoy_median_ratio_bounds", {}).items():
+        if f"{column}_yoy_median_ratio" in frame:
+            suite.add_expectation(
+                E.ExpectColumnValuesToBeBetween(column=f"{column}_yoy_median_ratio", min_value=low, max_value=high)
             )
     max_filled = thresholds["max_filled_share"]
     for variable in MODEL_VARIABLES:

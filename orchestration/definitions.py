@@ -8,17 +8,16 @@ from orchestration.defs.analysis import paper_models
 from orchestration.defs.discovery import build_discovery_sensor, build_panel_after_ingest_sensor
 from orchestration.defs.ingest import RAW_EDITIONS, RAW_EXTRACT_VALUES, raw_edition
 from orchestration.defs.publish import published_snapshot
+from orchestration.defs.reports import edition_diff_report
 from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
 from orchestration.defs.validate import panel_suite_check
-from orchestration.partitions import editions_partitions
-from orchestration.resources import default_paths_resource
+from orchestration.resources import ProvpanelPaths
 
 raw_assets = AssetSelection.assets(RAW_EXTRACT_VALUES, RAW_EDITIONS)
 
 ingest_edition_job = define_asset_job(
     "ingest_edition",
-    selection=raw_assets,
-    partitions_def=editions_partitions,
+    selection=raw_assets,  # partitioned by edition, like the assets it selects
     description="Read one edition folder into the raw tables (one partition per edition).",
 )
 build_panel_job = define_asset_job(
@@ -28,14 +27,14 @@ build_panel_job = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot],
+    assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot, edition_diff_report],
     asset_checks=[panel_suite_check],
     jobs=[ingest_edition_job, build_panel_job],
     sensors=[
         build_discovery_sensor(ingest_edition_job),
         build_panel_after_ingest_sensor(ingest_edition_job, build_panel_job),
     ],
-    resources={"paths": default_paths_resource(), "dbt": dbt_resource()},
+    resources={"paths": ProvpanelPaths(), "dbt": dbt_resource()},
     # Steps share one process: a new process per step re-imports dbt/GX/linearmodels (~10 s each).
     executor=in_process_executor,
 )

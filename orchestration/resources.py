@@ -11,26 +11,30 @@ from provpanel.config import get_paths
 
 
 class ProvpanelPaths(ConfigurableResource):
-    """The configured locations (PROVPANEL_HOME, PROVPANEL_EDITIONS) as seen by a run."""
+    """The configured locations. Empty fields mean: PROVPANEL_HOME / PROVPANEL_EDITIONS as
+    they are when the run executes (so one loaded code location serves any home)."""
 
-    home: str
-    editions: str
+    home: str = ""
+    editions: str = ""
+
+    @property
+    def home_dir(self) -> Path:
+        return Path(self.home) if self.home else get_paths().home
+
+    @property
+    def editions_dir(self) -> Path:
+        return Path(self.editions) if self.editions else get_paths().editions
 
     @property
     def warehouse(self) -> Path:
-        return Path(self.home) / "warehouse.duckdb"
+        return self.home_dir / "warehouse.duckdb"
 
     @property
     def outputs(self) -> Path:
-        return Path(self.home) / "outputs"
+        return self.home_dir / "outputs"
 
     def edition_dir(self, edition: str) -> Path:
-        return Path(self.editions) / edition
-
-
-def default_paths_resource() -> ProvpanelPaths:
-    paths = get_paths()
-    return ProvpanelPaths(home=str(paths.home), editions=str(paths.editions))
+        return self.editions_dir / edition
 
 
 def dbt_executable() -> str:

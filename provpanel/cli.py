@@ -79,6 +79,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return print_report(get_paths(), fmt=args.format)
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from provpanel.edition_diff import UnknownEditionError, edition_diff
+    from provpanel.publish import published_path
+    from provpanel.warehouse import open_warehouse
+
+    paths = get_paths()
+    try:
+        with open_warehouse(published_path(paths.home), read_only=True, wait_seconds=0) as con:
+            diff = edition_diff(con, args.edition)
+    except (FileNotFoundError, UnknownEditionError) as err:
+        print(f"provpanel diff: {err}", file=sys.stderr)
+        return 2
+    if args.format == "csv":
+        frame = diff.revised if args.cells == "revised" else diff.added
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        print(diff.to_markdown())
+    return 0
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from provpanel.dagster_env import prepare_dagster_home
 
@@ -125,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print the regression tables and the comparison with the paper")
     report.add_argument("--format", choices=["markdown", "latex", "html", "csv"], default="markdown")
     report.set_defaults(func=_cmd_report)
+
+    diff = sub.add_parser("diff", help="what an edition changed: cells added, cells revised, estimates moved")
+    diff.add_argument("edition")
+    diff.add_argument("--format", choices=["markdown", "csv"], default="markdown")
+    diff.add_argument("--cells", choices=["revised", "added"], default="revised",
+                      help="with --format csv: which cells to print")
+    diff.set_defaults(func=_cmd_diff)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on this home's storage")
     ui.add_argument("--host", default="127.0.0.1")

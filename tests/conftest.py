@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
+
 
 # Anything in this test process that falls back to the default home (the Dagster definitions,
 # the dbt manifest) lands in a throw-away folder, never in the user's .provpanel/.
 os.environ["PROVPANEL_HOME"] = tempfile.mkdtemp(prefix="provpanel-test-home-")
 os.environ.pop("DAGSTER_HOME", None)
 
-from provpanel.config import REPO_ROOT, SAMPLE_EDITIONS_DIR
-
-NBS_REAL_DIR = REPO_ROOT.parent / "shared" / "data" / "nbs_real"
-PROVPANEL_BIN = str(Path(sys.executable).with_name("provpanel"))
-
-
-def run_provpanel(args: list[str], *, home: Path, editions: Path = SAMPLE_EDITIONS_DIR,
-                  timeout: float = 900, extra_env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the installed `provpanel` command in a subprocess, as a user would."""
-    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(editions)}
-    env.pop("DAGSTER_HOME", None)
-    env.update(extra_env or {})
-    return subprocess.run([PROVPANEL_BIN, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO_ROOT)
-
+from cli_helpers import run_provpanel  # noqa: E402 - after the home is set
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from tests.conftest import run_provpanel
+from cli_helpers import run_provpanel
 
 
 def _query(home, sql):

@@ -17,6 +17,24 @@ ANALYSIS_TABLES = {
 }
 
 
+def _append_estimate_history(con, estimates, run_id: str) -> None:
+    """Every run's estimates, labelled with the editions behind them (for edition diffs)."""
+    editions = ",".join(r[0] for r in con.execute("SELECT edition FROM raw.editions ORDER BY edition").fetchall())
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS analysis.estimate_history (
+               run_id VARCHAR, built_at TIMESTAMP, editions VARCHAR, model_id VARCHAR, term VARCHAR,
+               estimate DOUBLE, std_error DOUBLE, p_value DOUBLE)"""
+    )
+    con.execute("DELETE FROM analysis.estimate_history WHERE run_id = ?", [run_id])
+    con.register("history_frame", estimates[["model_id", "term", "estimate", "std_error", "p_value"]])
+    con.execute(
+        """INSERT INTO analysis.estimate_history
+           SELECT ?, now()::TIMESTAMP, ?, model_id, term, estimate, std_error, p_value FROM history_frame""",
+        [run_id, editions],
+    )
+    con.unregister("history_frame")
+
+
 @multi_asset(
     specs=[
         AssetSpec(AssetKey(["analysis", name]), description=text, group_name="analysis",
@@ -41,6 +59,7 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
             con.register("analysis_frame", frame)
             con.execute(f"CREATE OR REPLACE TABLE analysis.{name} AS SELECT * FROM analysis_frame")
             con.unregister("analysis_frame")
+        _append_estimate_history(con, results.estimates, context.run.run_id)
     for name in ANALYSIS_TABLES:
         frame = getattr(results, name)
         metadata = {"rows": MetadataValue.int(len(frame))}

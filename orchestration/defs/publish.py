@@ -22,7 +22,7 @@ PUBLISHED_SNAPSHOT = AssetKey(["published", "snapshot"])
 def published_snapshot(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
     from provpanel.publish import publish
 
-    summary = publish(paths.warehouse, paths.home)
+    summary = publish(paths.warehouse, paths.home_dir)
     context.log.info(f"published {len(summary.tables)} tables to {summary.path}")
     return MaterializeResult(
         metadata={

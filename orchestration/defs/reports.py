@@ -1,0 +1,43 @@
+"""The edition-diff report: what the newest (or just-ingested) edition changed, in the run's metadata."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.defs.analysis import ANALYSIS_TABLES
+from orchestration.resources import ProvpanelPaths
+
+EDITION_DIFF = AssetKey(["reports", "edition_diff"])
+
+
+@asset(
+    key=EDITION_DIFF,
+    deps=[AssetKey(["marts", "indicator_revisions"]), *[AssetKey(["analysis", n]) for n in ANALYSIS_TABLES]],
+    group_name="publish",
+    kinds={"python"},
+    description="Cells the edition adds, cells it revises (old, new, which one the panel uses), and how "
+    "every model's key estimate moved. The edition is the one whose ingest triggered the run, else the "
+    "most recently published one.",
+    pool="warehouse",
+)
+def edition_diff_report(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
+    from provpanel.edition_diff import edition_diff
+    from provpanel.warehouse import open_warehouse
+
+    with open_warehouse(paths.warehouse, read_only=True) as con:
+        edition = context.run.tags.get("provpanel/after_ingest_of") or con.execute(
+            "SELECT edition FROM raw.editions ORDER BY published DESC, edition DESC LIMIT 1"
+        ).fetchone()[0]
+        diff = edition_diff(con, edition)
+    markdown = diff.to_markdown()
+    paths.outputs.mkdir(parents=True, exist_ok=True)
+    report_file = paths.outputs / f"edition_diff_{edition}.md"
+    report_file.write_text(markdown + "\n", encoding="utf-8")
+    context.log.info(diff.summary_line())
+    return MaterializeResult(
+        metadata={
+            "edition": edition,
+            "cells_added": MetadataValue.int(len(diff.added)),
+            "cells_revised": MetadataValue.int(len(diff.revised)),
+            "report": MetadataValue.md(markdown),
+            "file": MetadataValue.path(str(report_file)),
+        }
+    )

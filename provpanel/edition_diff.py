@@ -1,0 +1,142 @@
+"""What an edition changed: the cells it adds, the cells it revises, and how the estimates moved.
+
+Cells compare the edition with the editions published before it (catalog indicators, in
+canonical units); "the panel uses" is the edition the vintage policy picked
+(marts.indicator_revisions). Estimates compare the last analysis run without the edition with the first one that
+had it (from analysis.estimate_history, which every analysis run appends to).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+KEY_TERMS = ("ic", "ic2")  # the paper's coefficient of interest in every model
+MAX_ROWS_IN_MARKDOWN = 30
+
+
+class UnknownEditionError(LookupError):
+    pass
+
+
+@dataclass
+class EditionDiff:
+    edition: str
+    earlier_editions: list[str]
+    added: pd.DataFrame
+    revised: pd.DataFrame
+    estimates: pd.DataFrame
+
+    @property
+    def is_empty(self) -> bool:
+        return self.added.empty and self.revised.empty
+
+    def summary_line(self) -> str:
+        return (f"edition {self.edition}: {len(self.added)} cells added, {len(self.revised)} cells revised "
+                f"against {', '.join(self.earlier_editions) or 'no earlier edition'}")
+
+    def to_markdown(self) -> str:
+        parts = [f"## Edition {self.edition}", "", self.summary_line(), ""]
+        if not self.added.empty:
+            by_indicator = (self.added.groupby("indicator").agg(cells=("year", "size"), first_year=("year", "min"),
+                                                                last_year=("year", "max")).reset_index())
+            parts += ["### Cells added (by indicator)", "", by_indicator.to_markdown(index=False), ""]
+        if not self.revised.empty:
+            shown = self.revised.head(MAX_ROWS_IN_MARKDOWN)
+            parts += [f"### Cells revised (first {len(shown)} of {len(self.revised)})", "",
+                      shown.to_markdown(index=False, floatfmt=".6g"), ""]
+        if not self.estimates.empty:
+            parts += ["### Key estimates before and after", "",
+                      self.estimates.to_markdown(index=False, floatfmt=".4g"), ""]
+        else:
+            parts += ["### Key estimates", "", "no analysis run before this edition to compare with", ""]
+        return "\n".join(parts)
+
+
+def _has_table(con, schema: str, table: str) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
+
+
+def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
+    editions = con.execute("SELECT edition, published FROM raw.editions ORDER BY published, edition").df()
+    if edition not in set(editions["edition"]):
+        raise UnknownEditionError(
+            f"edition {edition!r} is not stored; stored editions: {', '.join(editions['edition']) or 'none'}"
+        )
+    published = editions.set_index("edition").loc[edition, "published"]
+    earlier = [e for e, p in zip(editions["edition"], editions["published"]) if (p, e) < (published, edition)]
+    # Works on the published snapshot too: raw and marts only.
+    cells = con.execute(
+        """
+        WITH per_edition AS (
+            SELECT v.province_code, v.year, v.indicator, v.edition, e.published,
+                   min(v.value) AS value, min(v.unit) AS unit
+            FROM raw.extract_values AS v JOIN raw.editions AS e USING (edition)
+            WHERE v.in_catalog
+            GROUP BY ALL
+        ),
+        this AS (SELECT * FROM per_edition WHERE edition = ?),
+        previous AS (
+            SELECT *, row_number() OVER (PARTITION BY province_code, year, indicator
+                                         ORDER BY published DESC, edition DESC) AS recency
+            FROM per_edition WHERE list_contains(?::VARCHAR[], edition)
+        ),
+        panel_choice AS (
+            SELECT DISTINCT province_code, year, indicator, panel_edition
+            FROM marts.indicator_revisions
+        )
+        SELECT this.province_code, this.year, this.indicator,
+               previous.edition AS previous_edition, previous.value AS previous_value,
+               this.value AS new_value, this.unit, panel_choice.panel_edition AS panel_uses_edition
+        FROM this
+        LEFT JOIN previous ON previous.recency = 1 AND previous.province_code = this.province_code
+             AND previous.year = this.year AND previous.indicator = this.indicator
+        LEFT JOIN panel_choice ON panel_choice.province_code = this.province_code
+             AND panel_choice.year = this.year AND panel_choice.indicator = this.indicator
+        ORDER BY this.indicator, this.province_code, this.year
+        """,
+        [edition, earlier],
+    ).df()
+    added = cells[cells["previous_edition"].isna()][["province_code", "year", "indicator", "new_value", "unit"]]
+    revised = cells[cells["previous_edition"].notna()
+                    & ((cells["previous_value"] - cells["new_value"]).abs()
+                       > 1e-9 * cells["previous_value"].abs().clip(lower=1))]
+    revised = revised.assign(change_pct=100 * (revised["new_value"] / revised["previous_value"] - 1))
+    return EditionDiff(edition, earlier, added.reset_index(drop=True), revised.reset_index(drop=True),
+                       _estimate_shifts(con, edition))
+
+
+def _estimate_shifts(con, edition: str) -> pd.DataFrame:
+    if not _has_table(con, "analysis", "estimate_history"):
+        return pd.DataFrame()
+    history = con.execute(
+        "SELECT run_id, built_at, editions, model_id, term, estimate, std_error FROM analysis.estimate_history"
+    ).df()
+    if history.empty:
+        return pd.DataFrame()
+    runs = history.drop_duplicates("run_id")[["run_id", "built_at", "editions"]].sort_values("built_at")
+    has_edition = runs["editions"].apply(lambda names: edition in str(names).split(","))
+    before_runs, after_runs = runs[~has_edition], runs[has_edition]
+    if before_runs.empty or after_runs.empty:
+        return pd.DataFrame()
+    before_run = before_runs.iloc[-1]["run_id"]
+    after_run = after_runs[after_runs["built_at"] > before_runs.iloc[-1]["built_at"]]
+    if after_run.empty:
+        return pd.DataFrame()
+    after_run = after_run.iloc[0]["run_id"]
+    before = history[history["run_id"] == before_run].set_index(["model_id", "term"])
+    after = history[history["run_id"] == after_run].set_index(["model_id", "term"])
+    joined = before[["estimate", "std_error"]].join(after[["estimate", "std_error"]], lsuffix="_before",
+                                                    rsuffix="_after", how="inner").reset_index()
+    joined = joined[joined["term"].str.lower().isin(KEY_TERMS)]
+    joined["difference"] = joined["estimate_after"] - joined["estimate_before"]
+    joined["difference_in_se"] = joined["difference"] / joined["std_error_before"]
+    return joined.sort_values("model_id", key=lambda s: s.map(_model_sort_key)).reset_index(drop=True)
+
+
+def _model_sort_key(model_id: str):
+    return (0, int(model_id), "") if str(model_id).isdigit() else (1, 0, str(model_id))
