@@ -45,11 +45,15 @@ def workspace(tmp_path, monkeypatch):
 
 
 def _tick(defs, instance):
+    """One sensor tick; applies its partition requests as the daemon would. Returns
+    (run requests, skip message)."""
     sensor = defs.get_sensor_def("editions_folder_sensor")
-    data = sensor.evaluate_tick(build_sensor_context(instance=instance, definitions=defs))
-    for request in data.dynamic_partitions_requests or []:
+    result = sensor(build_sensor_context(instance=instance, definitions=defs))
+    if isinstance(result, SkipReason):
+        return [], result.skip_message
+    for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    return data
+    return result.run_requests, None
 
 
 def _ingest_and_follow(defs, instance, run_request):
@@ -65,7 +69,7 @@ def _ingest_and_follow(defs, instance, run_request):
                          and e.dagster_event.event_type_value == "PIPELINE_SUCCESS")
     context = build_run_status_sensor_context(
         sensor_name="panel_after_ingest_sensor", dagster_instance=instance, dagster_run=run,
-        dagster_event=success_event.dagster_event, definitions=defs,
+        dagster_event=success_event.dagster_event, repository_def=defs.get_repository_def(),
     )
     follow = follow_sensor(context)
     panel = defs.resolve_job_def("build_panel").execute_in_process(
@@ -81,18 +85,18 @@ def test_new_edition_is_discovered_ingested_and_reported(workspace):
     from orchestration.definitions import defs
 
     with instance_for_test() as instance:
-        first = _tick(defs, instance)
-        assert [r.partition_key for r in first.run_requests] == [FIRST]
-        _ingest_and_follow(defs, instance, first.run_requests[0])
+        first, _ = _tick(defs, instance)
+        assert [r.partition_key for r in first] == [FIRST]
+        _ingest_and_follow(defs, instance, first[0])
         panel_before = _query(warehouse, "select province_code, year, gdp, tu from marts.province_year_panel order by 1, 2")
         assert len(panel_before) == 630
 
         # the data engineer drops the new edition's folder in
         shutil.copytree(SAMPLE_EDITIONS_DIR / LAST, editions / LAST)
-        second = _tick(defs, instance)
-        assert [r.partition_key for r in second.run_requests] == [LAST]
+        second, _ = _tick(defs, instance)
+        assert [r.partition_key for r in second] == [LAST]
         assert LAST in instance.get_dynamic_partitions("editions")
-        panel_run = _ingest_and_follow(defs, instance, second.run_requests[0])
+        panel_run = _ingest_and_follow(defs, instance, second[0])
 
         assert _query(warehouse, "select edition from raw.editions order by edition") == [(FIRST,), (LAST,)]
         panel_after = _query(warehouse, "select province_code, year, gdp, tu from marts.province_year_panel order by 1, 2")
@@ -114,9 +118,9 @@ def test_new_edition_is_discovered_ingested_and_reported(workspace):
         assert "Cells revised" in report and "Key estimates before and after" in report
 
         # adding the same edition again changes nothing
-        third = _tick(defs, instance)
-        assert not third.run_requests
-        assert isinstance(third.skip_message, str) and "stored as it is" in third.skip_message
+        third, skipped = _tick(defs, instance)
+        assert not third
+        assert "stored as it is" in skipped
         published = home / "published" / "provpanel.duckdb"
         assert _query(published, "select count(*) from marts.province_year_panel") == [(630,)]
 
@@ -126,13 +130,13 @@ def test_changed_file_in_known_edition_is_reingested(workspace):
     from orchestration.definitions import defs
 
     with instance_for_test() as instance:
-        first = _tick(defs, instance)
-        _ingest_and_follow(defs, instance, first.run_requests[0])
-        assert not _tick(defs, instance).run_requests
+        first, _ = _tick(defs, instance)
+        _ingest_and_follow(defs, instance, first[0])
+        assert not _tick(defs, instance)[0]
         # a corrected download replaces a file of the edition: same name, other bytes
         target = next(p for p in sorted((editions / FIRST).iterdir()) if p.name.startswith("AnnualbyProvince"))
         text = target.read_text(encoding="utf-8")
         target.write_text(text.replace("\n", "\r\n"), encoding="utf-8")
-        changed = _tick(defs, instance)
-        assert [r.partition_key for r in changed.run_requests] == [FIRST]
-        assert changed.run_requests[0].tags["provpanel/reason"] == "changed"
+        changed, _ = _tick(defs, instance)
+        assert [r.partition_key for r in changed] == [FIRST]
+        assert changed[0].tags["provpanel/reason"] == "changed"
