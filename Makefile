@@ -22,8 +22,10 @@ demo: install
 build: install
 	$(BIN)/provpanel build
 
-# Quickstart 2: install and run the test suite (temporary warehouses only).
+# Quickstart 2: install and run the test suite (temporary warehouses only). The browser
+# test needs Debian's chromium + chromium-driver: installed here when missing (as root).
 test: install
+	bash scripts/ensure_chromium.sh
 	$(BIN)/pytest
 
 ui: install
