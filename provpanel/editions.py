@@ -190,6 +190,26 @@ class _Checker:
         return value
 
 
+class _ManifestLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: `published: 2022-02-30` must become a
+    ManifestError naming the key, not a ValueError from inside PyYAML."""
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's problem, with where the construct it was reading began (an unclosed `[`)."""
+    problem = getattr(exc, "problem", None) or str(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        problem += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    return problem
+
+
 def _read_yaml(manifest_path: Path) -> Any:
     if not manifest_path.is_file():
         raise ManifestError(
@@ -200,12 +220,11 @@ def _read_yaml(manifest_path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ManifestError(manifest_path, "whole file", "UTF-8 text", "undecodable bytes") from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "whole file"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ManifestError(manifest_path, where, "valid YAML", problem) from exc
+        raise ManifestError(manifest_path, where, "valid YAML", _yaml_problem(exc)) from exc
 
 
 def _published(check: _Checker, data: Mapping) -> datetime.date:
@@ -215,10 +234,12 @@ def _published(check: _Checker, data: Mapping) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+        text = value.strip()
+        for parse in (datetime.date.fromisoformat, lambda t: datetime.datetime.fromisoformat(t).date()):
+            try:
+                return parse(text)
+            except ValueError:
+                continue
     raise check.fail("published", "an ISO date such as 2022-12-20", repr(value))
 
 

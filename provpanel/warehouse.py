@@ -45,6 +45,47 @@ RAW_EDITION_COLUMNS = {
 }
 
 
+RAW_TABLE_COMMENTS = {
+    "raw.extract_values": "Every value read from every edition's downloads, long, with provenance to the source cell.",
+    "raw.editions": "One row per ingested edition: its manifest and the checksums of its files.",
+}
+RAW_COLUMN_COMMENTS = {
+    "raw.extract_values": {
+        "edition": "Edition key (the edition folder's name).",
+        "file": "Path of the source file inside the edition folder.",
+        "file_sha256": "SHA-256 of the source file's bytes.",
+        "sheet": "Worksheet name for workbooks, else null.",
+        "source_row": "1-based row (line) of the source cell.",
+        "source_col": "1-based column (field) of the source cell.",
+        "province_code": "Two-digit GB/T 2260 code; 00 for the national total row.",
+        "year": "Calendar year the value refers to.",
+        "indicator": "Catalog code, or the original label for a column outside the catalog.",
+        "value": "The value, in `unit`.",
+        "unit": "Canonical unit code of the catalog (printed unit for non-catalog columns).",
+        "source_value": "The cell's text as read.",
+        "source_unit": "The unit as printed in the file or given by the manifest.",
+        "in_catalog": "Whether `indicator` is a catalog code.",
+        "loaded_at": "When the edition was ingested (UTC).",
+    },
+    "raw.editions": {
+        "edition": "Edition key (the edition folder's name).",
+        "title": "Title from the manifest.",
+        "published": "Publication date from the manifest; orders editions for the vintage policy.",
+        "source": "Where the downloads come from (manifest).",
+        "notes": "Free notes from the manifest.",
+        "manifest_sha256": "SHA-256 of manifest.yml.",
+        "files_sha256": "Checksum over every file's checksum: changes when any file changes.",
+        "n_files": "Number of data files listed in the manifest.",
+        "n_values": "Number of values stored from this edition.",
+        "loaded_at": "When the edition was ingested (UTC).",
+    },
+}
+
+
+def _comment_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 class WarehouseLockedError(RuntimeError):
     pass
 
@@ -89,6 +130,10 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_create_table_sql("raw.extract_values", RAW_EXTRACT_COLUMNS))
     con.execute(_create_table_sql("raw.editions", RAW_EDITION_COLUMNS))
+    for table, comment in RAW_TABLE_COMMENTS.items():
+        con.execute(f"COMMENT ON TABLE {table} IS {_comment_literal(comment)}")
+        for column, column_comment in RAW_COLUMN_COMMENTS[table].items():
+            con.execute(f"COMMENT ON COLUMN {table}.{column} IS {_comment_literal(column_comment)}")
 
 
 def stored_edition_fingerprint(con: duckdb.DuckDBPyConnection, edition: str) -> str | None:

@@ -33,6 +33,8 @@ def _append_estimate_history(con, estimates, run_id: str) -> None:
         [run_id, editions],
     )
     con.unregister("history_frame")
+    con.execute("COMMENT ON TABLE analysis.estimate_history IS 'Estimates of every analysis run, "
+                "with the editions behind them: what provpanel diff compares.'")
 
 
 @multi_asset(
@@ -59,6 +61,8 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
             con.register("analysis_frame", frame)
             con.execute(f"CREATE OR REPLACE TABLE analysis.{name} AS SELECT * FROM analysis_frame")
             con.unregister("analysis_frame")
+            comment = ANALYSIS_TABLES[name].replace("'", "''")
+            con.execute(f"COMMENT ON TABLE analysis.{name} IS '{comment}'")
         _append_estimate_history(con, results.estimates, context.run.run_id)
     for name in ANALYSIS_TABLES:
         frame = getattr(results, name)

@@ -76,11 +76,11 @@ def read_extract(
         return read_workbook(
             data, kind, file=file, indicator=indicator, unit=unit, sheet=sheet, sheets=sheets
         )
+    text, encoding = decode(data, file)  # binary, empty, mojibake: said before anything else
     if sheet is not None or sheets:
         raise ExtractError(
             file, "sheet selection", "a workbook (.xlsx, .xls) when sheets are named", "a text file"
         )
-    text, encoding = decode(data, file)
     table = parse_table(text, encoding, file)
     family = classify_table(table, file)
     return _TEXT_READERS[family](table, file=file, indicator=indicator, unit=unit)

@@ -75,8 +75,96 @@ def read_bytes(path: Path, display_name: str) -> bytes:
         raise ExtractError(display_name, "whole file", "a readable file", str(exc)) from exc
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_MARKUP_STARTS = ("<!doctype html", "<html", "<table", "<?xml")
+
+
+def _position(text: str) -> tuple[int, int]:
+    """(1-based line, 1-based character in that line) just after `text`."""
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    return normalised.count("\n") + 1, len(normalised) - (normalised.rfind("\n") + 1) + 1
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError, encoding: str, display_name: str,
+                 expected: str) -> ExtractError:
+    """An error at the first byte that does not decode in `encoding`, with its line."""
+    before = data[: exc.start].decode(encoding, errors="replace")
+    line, character = _position(before)
+    label = {"utf-8": "UTF-8", "gb18030": "GB18030"}[encoding]
+    return ExtractError(
+        display_name,
+        f"line {line}, character {character}",
+        expected,
+        f"bytes that are not {label} ({data[exc.start : exc.start + 4]!r})",
+    )
+
+
+def _is_utf8_so_far(data: bytes, exc: UnicodeDecodeError) -> bool:
+    """Whether the bytes before a UTF-8 error are clearly UTF-8 (Chinese text): the file is
+    then UTF-8 with bad bytes, not GB18030, and must not be read as GB18030."""
+    before = data[: exc.start].decode("utf-8", errors="replace")
+    return len(_CJK_CHAR.findall(before)) >= 2
+
+
+def _mojibake_original(text: str) -> str | None:
+    """What a text read as before it went through Latin-1 (or Windows-1252) by mistake, if
+    it did: no Chinese at all, accented letters in runs, and Chinese once the bytes are
+    restored. Isolated accents (`Région`) are not taken for mojibake."""
+    if _CJK_CHAR.search(text):
+        return None
+    high = [index for index, ch in enumerate(text) if ord(ch) >= 0x80]
+    if len(high) < 4:
+        return None
+    in_runs = sum(
+        1
+        for index in high
+        if (index > 0 and ord(text[index - 1]) >= 0x80)
+        or (index + 1 < len(text) and ord(text[index + 1]) >= 0x80)
+    )
+    if in_runs < 0.9 * len(high):
+        return None
+    for wrong in ("latin-1", "cp1252"):
+        try:
+            restored = text.encode(wrong)
+        except UnicodeEncodeError:
+            continue
+        for right in ("utf-8", "gb18030"):
+            try:
+                original = restored.decode(right)
+            except UnicodeDecodeError:
+                continue
+            if len(_CJK_CHAR.findall(original)) >= 2:
+                return original
+    return None
+
+
+def _check_decoded(text: str, display_name: str) -> None:
+    """Refuse text that decoded but is not a table export: mojibake, web pages."""
+    original = _mojibake_original(text)
+    if original is not None:
+        lines, restored_lines = text.splitlines(), original.splitlines()
+        number = next(i for i, line in enumerate(lines) if any(ord(ch) >= 0x80 for ch in line))
+        shown = lines[number].strip()[:40]
+        restored = restored_lines[number].strip()[:20] if number < len(restored_lines) else ""
+        raise ExtractError(
+            display_name,
+            f"line {number + 1}",
+            "text in UTF-8 or GB18030, not mojibake (Chinese text saved again as Latin-1 or "
+            "Windows-1252; use the file as downloaded)",
+            f"'{shown}', which reads '{restored}' once its bytes are restored",
+        )
+    if text.lstrip("\ufeff \t\r\n").lower().startswith(_MARKUP_STARTS):
+        raise ExtractError(
+            display_name,
+            "whole file",
+            "a text extract (CSV) or a workbook (.xlsx, .xls)",
+            "an HTML or XML document (a web page saved under the file's name)",
+        )
+
+
 def decode(data: bytes, display_name: str) -> tuple[str, str]:
-    """(text, encoding name). Empty and binary files are errors."""
+    """(text, encoding name). Empty and binary files, mojibake and web pages are errors."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
         try:
             data = data.decode("utf-16").encode("utf-8")
@@ -93,23 +181,29 @@ def decode(data: bytes, display_name: str) -> tuple[str, str]:
             "a text extract (CSV) or a workbook (.xlsx, .xls)",
             "binary content (NUL bytes)",
         )
-    for encoding in ("utf-8-sig", "gb18030"):
+    has_bom = data.startswith(_UTF8_BOM)
+    body = data[len(_UTF8_BOM) :] if has_bom else data  # error offsets count from here
+    try:
+        text, encoding = body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        if has_bom or _is_utf8_so_far(body, utf8_error):
+            raise _undecodable(body, utf8_error, "utf-8", display_name,
+                               "UTF-8 text (the file is UTF-8 up to here)") from utf8_error
         try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
-        if controls > max(4, len(text) // 100):
-            raise ExtractError(
-                display_name,
-                "whole file",
-                "a text extract (CSV) or a workbook (.xlsx, .xls)",
-                "binary content (control characters)",
-            )
-        return text, ("utf-8" if encoding == "utf-8-sig" else encoding)
-    raise ExtractError(
-        display_name, "whole file", "text in UTF-8 or GB18030/GBK", "bytes that decode as neither"
-    )
+            text, encoding = data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError as gb_error:
+            raise _undecodable(data, gb_error, "gb18030", display_name,
+                               "text in UTF-8 or GB18030/GBK") from gb_error
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    if controls > max(4, len(text) // 100):
+        raise ExtractError(
+            display_name,
+            "whole file",
+            "a text extract (CSV) or a workbook (.xlsx, .xls)",
+            "binary content (control characters)",
+        )
+    _check_decoded(text, display_name)
+    return text, encoding
 
 
 def split_rows(text: str, display_name: str) -> list[TextRow]:
@@ -125,7 +219,8 @@ def split_rows(text: str, display_name: str) -> list[TextRow]:
             previous_line = reader.line_num
     except csv.Error as exc:
         raise ExtractError(
-            display_name, f"line {reader.line_num}", "well-formed CSV (balanced quotes)", str(exc)
+            # the record that starts there is the broken one (its quote may never close)
+            display_name, f"line {previous_line + 1}", "well-formed CSV (balanced quotes)", str(exc)
         ) from exc
     return rows
 

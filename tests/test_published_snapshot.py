@@ -1,0 +1,169 @@
+"""The analysts' published snapshot: complete, documented, replaced atomically, readable
+while builds run, intact when a build is killed, and builds never run twice at once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+from cli_helpers import PROVPANEL_BIN, run_provpanel
+
+from provpanel.config import SAMPLE_EDITIONS_DIR
+from provpanel.publish import publish, published_path
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _panel_digest(path) -> tuple:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(
+            "SELECT count(*), sum(hash(province_code, year, tu, ic)) FROM marts.province_year_panel"
+        ).fetchone()
+    finally:
+        con.close()
+
+
+def test_snapshot_holds_panel_analysis_and_documentation(sample_build):
+    home, _ = sample_build
+    snapshot = published_path(home)
+    assert snapshot.exists() and snapshot != home / "warehouse.duckdb"
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        tables = {f"{s}.{t}" for s, t in con.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
+        assert {"marts.province_year_panel", "marts.indicator_revisions", "raw.extract_values", "raw.editions",
+                "analysis.estimates", "analysis.fit", "analysis.mediation", "analysis.comparison"} <= tables
+        assert not any(t.startswith(("staging.", "intermediate.")) for t in tables)
+        assert con.execute("SELECT count(*) FROM marts.province_year_panel").fetchone() == (630,)
+        comment = con.execute("""SELECT comment FROM duckdb_tables()
+                                 WHERE schema_name = 'marts' AND table_name = 'province_year_panel'""").fetchone()[0]
+        assert comment and "panel" in comment.lower()
+        undocumented = con.execute("""SELECT column_name FROM duckdb_columns()
+            WHERE schema_name = 'marts' AND table_name = 'province_year_panel' AND comment IS NULL""").fetchall()
+        assert undocumented == []
+        raw_comment = con.execute("""SELECT comment FROM duckdb_columns() WHERE schema_name = 'raw'
+            AND table_name = 'extract_values' AND column_name = 'source_row'""").fetchone()[0]
+        assert "row" in raw_comment
+    finally:
+        con.close()
+    parquet = home / "published" / "parquet" / "province_year_panel.parquet"
+    assert duckdb.sql(f"SELECT count(*) FROM '{parquet}'").fetchall() == [(630,)]
+
+
+def test_sql_command_reads_the_published_snapshot(sample_build):
+    home, _ = sample_build
+    completed = run_provpanel(["sql", "select count(*) as n from marts.province_year_panel"], home=home)
+    assert completed.returncode == 0 and "630" in completed.stdout
+    # the working warehouse's staging layer is not part of what analysts see
+    completed = run_provpanel(["sql", "select count(*) from staging.stg_raw__editions"], home=home)
+    assert completed.returncode == 1 and "stg_raw__editions" in completed.stderr
+
+
+def test_replacement_is_atomic_for_open_readers(sample_build, tmp_path):
+    home, _ = sample_build
+    other_home = tmp_path / "home"
+    first = publish(home / "warehouse.duckdb", other_home).path
+    reader = duckdb.connect(str(first), read_only=True)
+    try:
+        before = reader.execute("SELECT count(*) FROM marts.province_year_panel").fetchone()
+        inode_before = os.stat(first).st_ino
+        second = publish(home / "warehouse.duckdb", other_home).path
+        assert second == first and os.stat(second).st_ino != inode_before  # a new file took the name
+        # the reader that opened the old version keeps reading it, whole
+        assert reader.execute("SELECT count(*) FROM marts.province_year_panel").fetchone() == before
+        assert reader.execute("SELECT count(*) FROM analysis.estimates").fetchone()[0] > 0
+    finally:
+        reader.close()
+    leftovers = [p.name for p in (other_home / "published").rglob("*.tmp")]
+    assert leftovers == []
+
+
+READER_SCRIPT = r"""
+import sys, time, duckdb
+path, stop_file, out = sys.argv[1], sys.argv[2], sys.argv[3]
+ok = failed = 0
+errors = []
+import os
+while not os.path.exists(stop_file):
+    try:
+        con = duckdb.connect(path, read_only=True)
+        n = con.execute("select count(*) from marts.province_year_panel").fetchone()[0]
+        m = con.execute("select count(*) from analysis.estimates").fetchone()[0]
+        con.close()
+        if n == 630 and m > 0:
+            ok += 1
+        else:
+            failed += 1; errors.append(f"counts {n} {m}")
+    except Exception as err:
+        failed += 1; errors.append(repr(err))
+    time.sleep(0.05)
+open(out, "w").write(f"{ok} {failed}\n" + "\n".join(errors[:5]))
+"""
+
+
+def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(sample_build, tmp_path):
+    home, _ = sample_build
+    snapshot = published_path(home)
+    stop = tmp_path / "stop"
+    script = tmp_path / "reader.py"
+    script.write_text(READER_SCRIPT)
+    readers = [
+        subprocess.Popen([sys.executable, str(script), str(snapshot), str(stop), str(tmp_path / f"reader{i}.txt")])
+        for i in range(3)
+    ]
+    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
+    build = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        second = run_provpanel(["build"], home=home, timeout=120)
+        assert second.returncode == 3, second.stderr
+        assert "another build is running" in second.stderr and "--wait" in second.stderr
+        out, err = build.communicate(timeout=900)
+        assert build.returncode == 0, err
+    finally:
+        stop.write_text("stop")
+        for reader in readers:
+            reader.wait(timeout=60)
+    for i in range(3):
+        ok, failed = map(int, (tmp_path / f"reader{i}.txt").read_text().splitlines()[0].split())
+        assert failed == 0, (tmp_path / f"reader{i}.txt").read_text()
+        assert ok > 20  # they really read throughout the build
+
+
+@pytest.mark.parametrize("fractions", [(0.03, 0.12, 0.3, 0.5, 0.7, 0.9)])
+def test_build_killed_at_any_moment_leaves_snapshot_intact(sample_build, tmp_path, fractions):
+    """SIGKILL a build at six moments spread over its run; each time the published snapshot is
+    the old one or a complete new one, and the next build needs no repair."""
+    home, _ = sample_build
+    snapshot = published_path(home)
+    digest_before = _panel_digest(snapshot)
+    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
+    started = time.monotonic()
+    timed = run_provpanel(["build", "--force", "--quiet"], home=home)
+    assert timed.returncode == 0, timed.stderr
+    duration = time.monotonic() - started
+    for fraction in fractions:
+        sha_before = _sha256(snapshot)
+        process = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            process.wait(timeout=duration * fraction)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the build and its dbt subprocess
+            process.wait(timeout=30)
+        # the published file is either untouched or a complete new version
+        assert _sha256(snapshot) == sha_before or _panel_digest(snapshot) == digest_before
+        assert _panel_digest(snapshot) == digest_before
+    final = run_provpanel(["build", "--quiet"], home=home)
+    assert final.returncode == 0, final.stderr
+    assert _panel_digest(snapshot) == digest_before
+    assert [p.name for p in snapshot.parent.rglob("*.tmp")] == []
