@@ -6,10 +6,12 @@ DataFrame read from DuckDB. One ephemeral context per process: building it costs
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable
 
 import pandas as pd
 
@@ -53,7 +55,7 @@ def _context():
 def _jsonable(value):
     if hasattr(value, "item"):
         return value.item()
-    if isinstance(value, float) and value != value:  # NaN
+    if isinstance(value, float) and math.isnan(value):
         return None
     return value
 
@@ -61,7 +63,7 @@ def _jsonable(value):
 def run_suite(
     name: str,
     frame: pd.DataFrame,
-    build_suite: Callable[[], "object"],
+    build_suite: Callable[[], object],
     index_columns: list[str],
 ) -> SuiteOutcome:
     """Validate `frame` against the suite returned by `build_suite()`."""
@@ -77,15 +79,12 @@ def run_suite(
         batch_definition = asset.get_batch_definition("whole")
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("whole")
-    try:
+    # a suite is rebuilt per run (thresholds and row counts depend on the data)
+    with contextlib.suppress(Exception):
         ctx.suites.delete(name)
-    except Exception:  # noqa: BLE001 - absent suite
-        pass
     suite = ctx.suites.add(build_suite())
-    try:
+    with contextlib.suppress(Exception):
         ctx.validation_definitions.delete(name)
-    except Exception:  # noqa: BLE001 - absent definition
-        pass
     validation = ctx.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
     )

@@ -34,9 +34,9 @@ def _project_fingerprint(project_dir: Path) -> str:
 def ensure_manifest(project: DbtProject) -> Path:
     fingerprint_file = project.manifest_path.with_name("provpanel_fingerprint.txt")
     fingerprint = _project_fingerprint(project.project_dir)
-    if project.manifest_path.exists() and fingerprint_file.exists():
-        if fingerprint_file.read_text() == fingerprint:
-            return project.manifest_path
+    if (project.manifest_path.exists() and fingerprint_file.exists()
+            and fingerprint_file.read_text() == fingerprint):
+        return project.manifest_path
     project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
@@ -52,6 +52,7 @@ def ensure_manifest(project: DbtProject) -> Path:
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     if completed.returncode != 0:
         raise RuntimeError(

@@ -10,7 +10,6 @@ import time
 
 from provpanel.config import get_paths
 
-
 # The full event log is in the run (UI); the terminal gets our own one-line messages.
 _QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 

@@ -20,9 +20,8 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
     from tabulate import tabulate
 
-    from provpanel.warehouse import open_warehouse
-
     from provpanel.publish import published_path
+    from provpanel.warehouse import open_warehouse
 
     paths = get_paths()
     database = paths.warehouse if args.working else published_path(paths.home)

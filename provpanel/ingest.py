@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -88,7 +88,7 @@ def prepare_edition(edition_dir: Path) -> PreparedEdition:
 def store_edition(prepared: PreparedEdition, warehouse_path: Path) -> IngestSummary:
     """Replace the edition's rows in raw.extract_values and raw.editions in one transaction."""
     manifest, values = prepared.manifest, prepared.values
-    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
     values = values.assign(loaded_at=loaded_at)
     edition_row = {
         "edition": manifest.edition,

@@ -20,4 +20,4 @@ def run_provpanel(args: list[str], *, home: Path, editions: Path = SAMPLE_EDITIO
     env.pop("DAGSTER_HOME", None)
     env.update(extra_env or {})
     return subprocess.run([PROVPANEL_BIN, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO_ROOT)
+                          timeout=timeout, cwd=REPO_ROOT, check=False)

@@ -7,13 +7,13 @@ import tempfile
 
 import pytest
 
-
 # Anything in this test process that falls back to the default home (the Dagster definitions,
 # the dbt manifest) lands in a throw-away folder, never in the user's .provpanel/.
 os.environ["PROVPANEL_HOME"] = tempfile.mkdtemp(prefix="provpanel-test-home-")
 os.environ.pop("DAGSTER_HOME", None)
 
-from cli_helpers import run_provpanel  # noqa: E402 - after the home is set
+from cli_helpers import run_provpanel
+
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory):

@@ -126,7 +126,7 @@ def test_new_edition_is_discovered_ingested_and_reported(workspace):
 
 
 def test_changed_file_in_known_edition_is_reingested(workspace):
-    editions, home = workspace
+    editions, _ = workspace
     from orchestration.definitions import defs
 
     with instance_for_test() as instance:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-
 from cli_helpers import run_provpanel
 
 

@@ -127,7 +127,7 @@ def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(sample
         second = run_provpanel(["build"], home=home, timeout=120)
         assert second.returncode == 3, second.stderr
         assert "another build is running" in second.stderr and "--wait" in second.stderr
-        out, err = build.communicate(timeout=900)
+        _, err = build.communicate(timeout=900)
         assert build.returncode == 0, err
     finally:
         stop.write_text("stop")

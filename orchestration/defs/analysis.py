@@ -4,7 +4,14 @@ Runs only after the panel's blocking checks pass (Dagster skips it otherwise). T
 `analysis` package does the econometrics; this module only reads, writes and reports.
 """
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
@@ -56,12 +63,12 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
     files = write_analysis_outputs(results, panel, paths.outputs)
     with open_warehouse(paths.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS analysis")
-        for name in ANALYSIS_TABLES:
+        for name, description in ANALYSIS_TABLES.items():
             frame = getattr(results, name)
             con.register("analysis_frame", frame)
             con.execute(f"CREATE OR REPLACE TABLE analysis.{name} AS SELECT * FROM analysis_frame")
             con.unregister("analysis_frame")
-            comment = ANALYSIS_TABLES[name].replace("'", "''")
+            comment = description.replace("'", "''")
             con.execute(f"COMMENT ON TABLE analysis.{name} IS '{comment}'")
         _append_estimate_history(con, results.estimates, context.run.run_id)
     for name in ANALYSIS_TABLES:

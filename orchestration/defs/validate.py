@@ -6,6 +6,7 @@ from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
 from orchestration.validation_metadata import outcome_metadata
 
+
 @asset_check(
     asset=PANEL_ASSET,
     name="panel_suite",
