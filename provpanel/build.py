@@ -56,11 +56,22 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
 
 
 def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
+    from provpanel.build_state import build_fingerprint, last_build, record_build
     from provpanel.dagster_env import prepare_dagster_home
+    from provpanel.publish import published_path
+    from provpanel.report import print_report
 
-    prepare_dagster_home(paths)
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
+    fingerprint = build_fingerprint(paths)
+    previous = last_build(paths)
+    if (not force_ingest and previous and previous.get("fingerprint") == fingerprint
+            and published_path(paths.home).exists()):
+        print(f"\nnothing changed since the build of {previous['finished_at']} (editions, settings, code): "
+              f"no work done.\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n")
+        return print_report(paths, fmt="markdown", headline_only=True)
+
+    prepare_dagster_home(paths)
 
     from dagster import DagsterInstance
 
@@ -112,8 +123,8 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
         print(f"provpanel build: the panel run failed:\n  {_first_failure(result)}", file=sys.stderr)
         return 1
 
-    from provpanel.report import print_report
-
+    record_build(paths, fingerprint)
     elapsed = time.monotonic() - started
-    print(f"\nwarehouse:  {paths.warehouse}\noutputs:    {paths.outputs}\nbuilt in {elapsed:.0f} s\n")
+    print(f"\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n"
+          f"outputs:    {paths.outputs}\nbuilt in {elapsed:.0f} s\n")
     return print_report(paths, fmt="markdown", headline_only=True)

@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     build = sub.add_parser("build", help="materialize every asset for the configured editions folder")
-    build.add_argument("--force", action="store_true", help="re-ingest editions even if their files are unchanged")
+    build.add_argument("--force", action="store_true",
+                       help="run everything, re-ingesting editions even if nothing changed")
     build.add_argument("--quiet", action="store_true", help="print only the summary and the tables")
     build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="if another build runs on this home, wait up to SECONDS instead of refusing")

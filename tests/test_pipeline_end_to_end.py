@@ -71,10 +71,14 @@ def test_sql_command_reports_bad_query_without_traceback(sample_build):
     assert "Traceback" not in completed.stderr
 
 
-def test_rebuild_with_nothing_changed_keeps_raw_rows(sample_build):
+def test_rebuild_with_nothing_changed_does_no_work(sample_build):
     home, _ = sample_build
     before = _query(home, "select edition, count(*), max(loaded_at) from raw.extract_values group by 1 order by 1")
+    runs_dir = home / "dagster"
+    runs_before = sorted(p.name for p in runs_dir.rglob("*") if p.is_file())
     completed = run_provpanel(["build", "--quiet"], home=home)
     assert completed.returncode == 0, completed.stderr
+    assert "no work done" in completed.stdout and "Model 1" in completed.stdout
+    assert sorted(p.name for p in runs_dir.rglob("*") if p.is_file()) == runs_before  # no Dagster run
     after = _query(home, "select edition, count(*), max(loaded_at) from raw.extract_values group by 1 order by 1")
     assert before == after  # unchanged editions are not rewritten

@@ -1,0 +1,58 @@
+"""Whether a build has anything to do: a fingerprint of every input of the last good build.
+
+The inputs are the edition folders (checksums of every file), the dbt project, the
+validation thresholds, the code of the pipeline and the panel settings. When the fingerprint
+equals the one recorded by the last successful build and its published snapshot is there,
+`provpanel build` does no work at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+from provpanel.config import REPO_ROOT, Paths, panel_settings
+
+_CODE_FOLDERS = ("provpanel", "orchestration", "analysis", "expectations", "dbt_project")
+_CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv"}
+_SKIPPED_PARTS = {"target", "logs", "dbt_packages", "__pycache__"}
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for folder in _CODE_FOLDERS:
+        for path in sorted((REPO_ROOT / folder).rglob("*")):
+            if path.suffix in _CODE_SUFFIXES and path.is_file() and not (_SKIPPED_PARTS & set(path.parts)):
+                digest.update(str(path.relative_to(REPO_ROOT)).encode())
+                digest.update(path.read_bytes())
+    digest.update((REPO_ROOT / "dagster.yaml").read_bytes())
+    return digest.hexdigest()
+
+
+def build_fingerprint(paths: Paths) -> str:
+    from provpanel.editions import list_editions
+    from provpanel.ingest import edition_fingerprint
+
+    editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}
+    payload = {"editions": editions, "settings": panel_settings(), "code": _code_digest()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _state_file(paths: Paths) -> Path:
+    return paths.home / "last_build.json"
+
+
+def last_build(paths: Paths) -> dict | None:
+    try:
+        return json.loads(_state_file(paths).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def record_build(paths: Paths, fingerprint: str) -> None:
+    state = {"fingerprint": fingerprint, "finished_at": datetime.now().isoformat(timespec="seconds")}
+    partial = _state_file(paths).with_suffix(".json.tmp")
+    partial.write_text(json.dumps(state))
+    partial.replace(_state_file(paths))
