@@ -7,11 +7,13 @@ DataFrame read from DuckDB. One ephemeral context per process: building it costs
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -35,6 +37,7 @@ class SuiteOutcome:
     success: bool
     expectations: list[ExpectationOutcome]
     validation_result: object | None = None
+    docs_index: Path | None = None  # the Data Docs report, when one was written
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -60,13 +63,31 @@ def _jsonable(value):
     return value
 
 
+def _docs_site(ctx, docs_dir: Path) -> str:
+    """A Data Docs site writing HTML into `docs_dir` (one per folder, added once)."""
+    site_name = "provpanel_" + hashlib.sha256(str(docs_dir).encode()).hexdigest()[:12]
+    if site_name not in (ctx.get_config().data_docs_sites or {}):
+        ctx.add_data_docs_site(
+            site_name=site_name,
+            site_config={
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            },
+        )
+    return site_name
+
+
 def run_suite(
     name: str,
     frame: pd.DataFrame,
     build_suite: Callable[[], object],
     index_columns: list[str],
+    *,
+    docs_dir: Path | None = None,
 ) -> SuiteOutcome:
-    """Validate `frame` against the suite returned by `build_suite()`."""
+    """Validate `frame` against the suite returned by `build_suite()`; with `docs_dir`, also
+    write the Data Docs HTML report (index.html) there."""
     import great_expectations as gx
 
     ctx = _context()
@@ -80,22 +101,31 @@ def run_suite(
     except KeyError:
         batch_definition = asset.add_batch_definition_whole_dataframe("whole")
     # a suite is rebuilt per run (thresholds and row counts depend on the data)
-    with contextlib.suppress(Exception):
-        ctx.suites.delete(name)
+    for store in (ctx.checkpoints, ctx.validation_definitions, ctx.suites):
+        with contextlib.suppress(Exception):
+            store.delete(name)
     suite = ctx.suites.add(build_suite())
-    with contextlib.suppress(Exception):
-        ctx.validation_definitions.delete(name)
     validation = ctx.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch_definition, suite=suite)
     )
-    result = validation.run(
-        batch_parameters={"dataframe": frame.reset_index(drop=True)},
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": index_columns,
-            "include_unexpected_rows": False,
-        },
+    actions = []
+    if docs_dir is not None:
+        Path(docs_dir).mkdir(parents=True, exist_ok=True)
+        actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[_docs_site(ctx, Path(docs_dir))]))
+    checkpoint = ctx.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=[validation],
+            actions=actions,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": index_columns,
+                "include_unexpected_rows": False,
+            },
+        )
     )
+    checkpoint_result = checkpoint.run(batch_parameters={"dataframe": frame.reset_index(drop=True)})
+    result = next(iter(checkpoint_result.run_results.values()))
     outcomes = []
     for r in result.results:
         config = r.expectation_config
@@ -120,5 +150,6 @@ def run_suite(
             )
         )
     return SuiteOutcome(
-        suite=name, success=bool(result.success), expectations=outcomes, validation_result=result
+        suite=name, success=bool(result.success), expectations=outcomes, validation_result=result,
+        docs_index=Path(docs_dir) / "index.html" if docs_dir is not None else None,
     )

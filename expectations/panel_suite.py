@@ -92,7 +92,8 @@ def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: st
     return suite
 
 
-def validate_panel(panel: pd.DataFrame, *, thresholds: dict | None = None, lq_reference: str = "panel") -> SuiteOutcome:
+def validate_panel(panel: pd.DataFrame, *, thresholds: dict | None = None, lq_reference: str = "panel",
+                   docs_dir=None) -> SuiteOutcome:
     thresholds = thresholds or load_thresholds()["panel"]
     frame = prepare_panel_frame(panel, thresholds)
     return run_suite(
@@ -100,4 +101,5 @@ def validate_panel(panel: pd.DataFrame, *, thresholds: dict | None = None, lq_re
         frame,
         lambda: build_panel_suite(frame, thresholds, lq_reference=lq_reference),
         INDEX_COLUMNS,
+        docs_dir=docs_dir,
     )

@@ -65,6 +65,7 @@ def build_raw_suite():
     return suite
 
 
-def validate_raw(values: pd.DataFrame, stated_spans: dict[str, tuple[int, int]] | None = None) -> SuiteOutcome:
+def validate_raw(values: pd.DataFrame, stated_spans: dict[str, tuple[int, int]] | None = None,
+                 docs_dir=None) -> SuiteOutcome:
     frame = prepare_raw_frame(values, stated_spans)
-    return run_suite("raw_extract_values", frame, build_raw_suite, INDEX_COLUMNS)
+    return run_suite("raw_extract_values", frame, build_raw_suite, INDEX_COLUMNS, docs_dir=docs_dir)

@@ -19,7 +19,9 @@ def outcome_metadata(outcome) -> dict:
         ) or str(failure.details)
         lines.append(f"| {failure.expectation} | {failure.column or ''} | {failure.unexpected_count} | {shown} |")
         rows_json[f"{failure.expectation}:{failure.column or 'table'}"] = failure.failing_rows[:MAX_ROWS_IN_METADATA]
+    docs = {"data_docs": MetadataValue.path(str(outcome.docs_index))} if outcome.docs_index else {}
     return {
+        **docs,
         "expectations": MetadataValue.int(len(outcome.expectations)),
         "failed_expectations": MetadataValue.int(len(failures)),
         "failures": MetadataValue.md("\n".join(lines) if failures else "all expectations met"),

@@ -83,7 +83,7 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
     if summary is None:
         from expectations.raw_suite import validate_raw
 
-        outcome = validate_raw(prepared.values, prepared.stated_spans)
+        outcome = validate_raw(prepared.values, prepared.stated_spans, docs_dir=paths.outputs / "data_docs")
         yield AssetCheckResult(
             check_name=RAW_SUITE_CHECK,
             asset_key=RAW_EXTRACT_VALUES,

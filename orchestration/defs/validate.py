@@ -22,7 +22,8 @@ def panel_suite_check(paths: ProvpanelPaths) -> AssetCheckResult:
 
     with open_warehouse(paths.warehouse, read_only=True) as con:
         panel = con.execute("SELECT * FROM marts.province_year_panel").df()
-    outcome = validate_panel(panel, lq_reference=panel_settings()["lq_reference"])
+    outcome = validate_panel(panel, lq_reference=panel_settings()["lq_reference"],
+                             docs_dir=paths.outputs / "data_docs")
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR,
