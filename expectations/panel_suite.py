@@ -21,6 +21,8 @@ INDEX_COLUMNS = ["province_code", "year"]
 
 def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     frame = panel.sort_values(INDEX_COLUMNS).reset_index(drop=True).copy()
+    # a province that lacks a year shows on each of its rows, with the province named
+    frame["years_for_province"] = frame.groupby("province_code")["year"].transform("nunique")
     by_province = frame.groupby("province_code", sort=False)
     for column in thresholds["yoy_ratio_bounds"]:
         if column in frame:
@@ -51,6 +53,7 @@ def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: st
         E.ExpectTableRowCountToEqual(value=thresholds["expected_provinces"] * n_years)
     )
     suite.add_expectation(E.ExpectCompoundColumnsToBeUnique(column_list=INDEX_COLUMNS))
+    suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="years_for_province", value_set=[n_years]))
     for variable in MODEL_VARIABLES:
         suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=variable))
     suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="tu", min_value=0, max_value=thresholds["tu_max"]))

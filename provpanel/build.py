@@ -20,16 +20,19 @@ def _say(message: str, quiet: bool = False) -> None:
 
 
 def _first_failure(result) -> str:
-    """The message of the first failed step (our Failure descriptions name file and cell)."""
+    """The message of the first failed step: our Failure descriptions name file and cell; for
+    an unexpected error, the innermost exception's message (the full trace is in the run)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             data = event.event_specific_data
-            error = getattr(data, "error", None)
             user = getattr(data, "user_failure_data", None)
             if user is not None and user.description:
                 return user.description
-            if error is not None:
-                return error.message.strip().splitlines()[-1] if error.message else str(error)
+            error = getattr(data, "error", None)
+            while error is not None and error.cause is not None:
+                error = error.cause
+            if error is not None and error.message:
+                return f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
     return "unknown failure (see the run in the Dagster UI)"
 
 
