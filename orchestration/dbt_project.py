@@ -8,6 +8,7 @@ parse (a fingerprint is stored beside the manifest), because a parse costs ~10 s
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from orchestration.resources import dbt_executable
-from provpanel.config import DBT_PROJECT_DIR, get_paths
+from provpanel.config import DBT_PROJECT_DIR, dbt_vars, get_paths, panel_settings
 
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
 
@@ -46,8 +47,10 @@ def ensure_manifest(project: DbtProject) -> Path:
         # parse does not open the warehouse, but the profile must resolve
         "PROVPANEL_WAREHOUSE": os.environ.get("PROVPANEL_WAREHOUSE", str(get_paths().warehouse)),
     }
+    # parse with the vars the build will use, so the build's partial parse reuses this one
+    build_vars = json.dumps(dbt_vars(panel_settings()))
     completed = subprocess.run(
-        [dbt_executable(), "parse", "--profiles-dir", str(project.profiles_dir), "--quiet"],
+        [dbt_executable(), "parse", "--profiles-dir", str(project.profiles_dir), "--quiet", "--vars", build_vars],
         cwd=project.project_dir,
         env=env,
         capture_output=True,
