@@ -220,7 +220,7 @@ def _read_yaml(manifest_path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ManifestError(manifest_path, "whole file", "UTF-8 text", "undecodable bytes") from exc
     try:
-        return yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_ManifestLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "whole file"
