@@ -76,11 +76,12 @@ def stored_summary(warehouse_path: Path, edition: str, fingerprint: str) -> Inge
                          (row[4], row[5]) if row[4] is not None else None)
 
 
-def prepare_edition(edition_dir: Path) -> PreparedEdition:
-    """Read and check an edition folder (raises ExtractError naming the file and cell)."""
+def prepare_edition(edition_dir: Path, fingerprint: tuple[str, dict[str, str]] | None = None) -> PreparedEdition:
+    """Read and check an edition folder (raises ExtractError naming the file and cell).
+    `fingerprint`: the result of edition_fingerprint when the caller already has it."""
     edition_dir = Path(edition_dir)
     manifest = load_manifest(edition_dir)
-    fingerprint, checksums = edition_fingerprint(edition_dir)
+    fingerprint, checksums = fingerprint or edition_fingerprint(edition_dir)
     values = read_edition(edition_dir)
     return PreparedEdition(manifest, fingerprint, checksums, values)
 

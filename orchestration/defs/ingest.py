@@ -63,14 +63,17 @@ class IngestConfig(Config):
 )
 def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: IngestConfig):
     """Read one edition folder; on any bad file or failed raw check, fail and store nothing."""
-    from provpanel.ingest import prepare_edition, store_edition, stored_summary
+    from provpanel.ingest import edition_fingerprint, prepare_edition, store_edition, stored_summary
 
     edition = context.partition_key
     edition_dir = paths.edition_dir(edition)
     if not edition_dir.is_dir():
         raise Failure(description=f"{edition_dir}: edition folder not found", allow_retries=False)
     try:
-        prepared = prepare_edition(edition_dir)
+        # checksums first: an edition stored with the same bytes is not read again
+        fingerprint = edition_fingerprint(edition_dir)
+        summary = None if config.force else stored_summary(paths.warehouse, edition, fingerprint[0])
+        prepared = prepare_edition(edition_dir, fingerprint) if summary is None else None
     except ExtractError as err:
         raise Failure(
             description=str(err),
@@ -78,9 +81,7 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
                       "found": str(err.found)},
             allow_retries=False,
         ) from None
-
-    summary = None if config.force else stored_summary(paths.warehouse, edition, prepared.fingerprint)
-    if summary is None:
+    if prepared is not None:
         from expectations.raw_suite import validate_raw
 
         outcome = validate_raw(prepared.values, prepared.stated_spans, docs_dir=paths.outputs / "data_docs")

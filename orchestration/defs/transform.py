@@ -64,7 +64,8 @@ def provpanel_dbt_models(
     yield from dbt.cli(
         ["build", "--vars", json.dumps(dbt_var_values)],
         context=context,
-        target_path=DBT_PROJECT.target_path,
+        # this run's home, not the one the code location was loaded with
+        target_path=paths.home_dir / "dbt" / "target",
     ).stream()
 
 
