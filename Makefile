@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.provpanel-installed
 
-.PHONY: install demo test build ui sample lint lock clean
+.PHONY: install demo test build ui sample lint lock clean bench
 
 # Everything (pipeline, UI, tests) from the locked set, then the project itself, editable.
 $(STAMP): requirements.lock pyproject.toml
@@ -34,6 +34,10 @@ ui: install
 # Regenerate the bundled sample editions (deterministic: the committed bytes must not change).
 sample: install
 	$(BIN)/python scripts/generate_sample.py
+
+# Where the time goes: the stack against the plain-Python baseline (docs/performance.md).
+bench: install
+	$(BIN)/python bench/run_bench.py
 
 lint: install
 	$(BIN)/ruff check .
