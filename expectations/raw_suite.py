@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 
 from expectations.gx_runner import SuiteOutcome, run_suite
+from expectations.thresholds import load_thresholds
 from provpanel.config import SEEDS_DIR
 
 INDEX_COLUMNS = ["file", "sheet", "source_row", "source_col", "province_code", "year", "indicator", "value"]
@@ -48,24 +49,48 @@ def prepare_raw_frame(values: pd.DataFrame, stated_spans: dict[str, tuple[int, i
     ).astype(int)
     must_be_non_negative = frame["indicator"].isin(non_negative_indicators()) & frame["in_catalog"].astype(bool)
     frame["value_required_non_negative"] = frame["value"].where(must_be_non_negative)
+    frame["provinces_sum_to_national_ratio"] = _provinces_sum_to_national_ratio(frame)
     return frame
 
 
-def build_raw_suite():
+def _provinces_sum_to_national_ratio(frame: pd.DataFrame) -> pd.Series:
+    """On each national row: the sum of the provinces of the same file, sheet, indicator and
+    year over the national value, where all provinces are given (else null: not comparable)."""
+    block = ["file", "sheet", "indicator", "year"]
+    catalog = frame["in_catalog"].astype(bool) & frame["indicator"].isin(_province_scope_indicators())
+    provinces = frame[catalog & (frame["province_code"] != NATIONAL_CODE)]
+    sums = provinces.groupby(block, dropna=False).agg(
+        provinces_sum=("value", "sum"), provinces_given=("province_code", "nunique"))
+    complete = sums[sums["provinces_given"] == len(known_province_codes()) - 1]["provinces_sum"]
+    national = frame[catalog & (frame["province_code"] == NATIONAL_CODE)]
+    ratio = national.join(complete, on=block)["provinces_sum"] / national["value"]
+    return ratio.reindex(frame.index)
+
+
+def _province_scope_indicators() -> set[str]:
+    return {r["indicator"] for r in _seed_rows("indicator_catalog.csv") if r["scope"] == "province"}
+
+
+def build_raw_suite(thresholds: dict | None = None):
     import great_expectations as gx
 
     E = gx.expectations
+    low, high = (thresholds or load_thresholds()["raw"])["national_sum_ratio_bounds"]
     suite = gx.ExpectationSuite(name="raw_extract_values")
     suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="province_code", value_set=sorted(known_province_codes())))
     suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="years_outside_stated_span", value_set=[0]))
     suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="value_required_non_negative", min_value=0))
     suite.add_expectation(E.ExpectCompoundColumnsToBeUnique(column_list=GRAIN))
+    suite.add_expectation(
+        E.ExpectColumnValuesToBeBetween(column="provinces_sum_to_national_ratio", min_value=low, max_value=high)
+    )
     for column in ("edition", "file", "file_sha256", "province_code", "year", "indicator", "value"):
         suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=column))
     return suite
 
 
 def validate_raw(values: pd.DataFrame, stated_spans: dict[str, tuple[int, int]] | None = None,
-                 docs_dir=None) -> SuiteOutcome:
+                 docs_dir=None, thresholds: dict | None = None) -> SuiteOutcome:
     frame = prepare_raw_frame(values, stated_spans)
-    return run_suite("raw_extract_values", frame, build_raw_suite, INDEX_COLUMNS, docs_dir=docs_dir)
+    return run_suite("raw_extract_values", frame, lambda: build_raw_suite(thresholds), INDEX_COLUMNS,
+                     docs_dir=docs_dir)

@@ -13,7 +13,7 @@ import pytest
 from cli_helpers import run_provpanel
 
 from expectations.panel_suite import validate_panel
-from expectations.raw_suite import validate_raw
+from expectations.raw_suite import prepare_raw_frame, validate_raw
 from provpanel.config import SAMPLE_EDITIONS_DIR
 from provpanel.editions import read_edition
 from provpanel.publish import published_path
@@ -130,3 +130,17 @@ def test_inflated_trade_edition_stops_the_analysis_and_publication(sample_build,
         assert inflated > 0
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM marts.province_year_panel").fetchone() == (630,)
+
+
+def test_raw_suite_compares_provinces_with_the_national_total():
+    values = read_edition(SAMPLE_EDITIONS_DIR / "csy2021")
+    prepared = prepare_raw_frame(values)
+    comparable = prepared[prepared["provinces_sum_to_national_ratio"].notna() & (prepared["indicator"] == "gdp")]
+    assert comparable["provinces_sum_to_national_ratio"].between(0.99, 1.01).all()  # the clean sample agrees
+    year = int(comparable["year"].iloc[0])
+    corrupted = values.copy()
+    guangdong = (corrupted["province_code"] == "44") & (corrupted["indicator"] == "gdp") & (corrupted["year"] == year)
+    assert guangdong.sum() == 1
+    corrupted.loc[guangdong, "value"] *= 10  # a value read in the wrong unit
+    failure = _failure(validate_raw(corrupted), "provinces_sum_to_national_ratio")
+    assert [(r["province_code"], r["year"], r["indicator"]) for r in failure.failing_rows] == [("00", year, "gdp")]
