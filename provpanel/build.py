@@ -14,6 +14,27 @@ from provpanel.config import get_paths
 _QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+# Runs started by `provpanel build` carry this tag, so a later build can recognise them.
+_CLI_RUN_TAGS = {"provpanel/launched_by": "cli"}
+
+
+def _release_runs_of_killed_builds(instance, quiet: bool) -> None:
+    """Runs a killed build left 'started' still hold the warehouse pool's slot, and the next
+    run would wait for it forever. We hold this home's build lock, so no other CLI build is
+    alive: every unfinished CLI run is an orphan. Mark it failed and free its slots. Runs
+    launched from the UI are left to Dagster."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    unfinished = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED,
+                  DagsterRunStatus.QUEUED, DagsterRunStatus.CANCELING]
+    orphans = instance.get_runs(filters=RunsFilter(statuses=unfinished, tags=_CLI_RUN_TAGS))
+    for run in orphans:
+        instance.report_run_failed(run, "the provpanel build running it was killed; released by the next build")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    if orphans:
+        _say(f"  released {len(orphans)} run(s) left unfinished by a killed build", quiet)
+
+
 def _say(message: str, quiet: bool = False) -> None:
     if not quiet:
         print(message, flush=True)
@@ -86,6 +107,7 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
     instance = DagsterInstance.get()
+    _release_runs_of_killed_builds(instance, quiet)
     known = set(instance.get_dynamic_partitions("editions"))
     new = [e for e in editions if e not in known]
     if new:
@@ -98,6 +120,7 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
             partition_key=edition,
             raise_on_error=False,
             run_config={"ops": {"raw_edition": {"config": {"force": force_ingest}}}, **_QUIET_LOGS},
+            tags=_CLI_RUN_TAGS,
         )
         if not result.success:
             print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
@@ -111,7 +134,8 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     _say(f"  building the panel, checks and analysis (dbt log: {log_path})", quiet)
     with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = panel_job.execute_in_process(instance=instance, raise_on_error=False, run_config=_QUIET_LOGS)
+        result = panel_job.execute_in_process(instance=instance, raise_on_error=False, run_config=_QUIET_LOGS,
+                                              tags=_CLI_RUN_TAGS)
     failed_checks = _failed_checks(result)
     if failed_checks:
         print("provpanel build: blocking checks failed; the analysis was not run:", file=sys.stderr)

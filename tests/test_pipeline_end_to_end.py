@@ -50,10 +50,34 @@ def test_raw_keeps_every_edition_with_provenance(sample_build):
     assert _query(home, "select count(*) > 0 from raw.extract_values where province_code = '54'") == [(True,)]
 
 
-def test_analysis_tables_written(sample_build):
+def test_every_model_of_the_paper_runs(sample_build):
     home, _ = sample_build
-    models = {r[0] for r in _query(home, "select distinct model_id from analysis.estimates")}
-    assert {"1", "2"} <= models
+    fitted = {r[0] for r in _query(home, "select model_id from analysis.fit where nobs > 0")}
+    paper = {str(m) for m in [*range(1, 12), *range(14, 18)]} | {"protectionism"}
+    assert paper <= fitted
+    assert _query(home, "select count(*) from analysis.mediation") != [(0,)]
+    assert _query(home, "select count(*) from analysis.comparison where estimate is not null") != [(0,)]
+    for name in ("table_1.md", "table_1.tex", "table_1.html", "table_1.csv", "coefficients_vs_published.png",
+                 "ic_tu_by_region.png"):
+        assert (home / "outputs" / name).stat().st_size > 100, name
+
+
+def test_second_edition_revises_history(sample_build):
+    home, _ = sample_build
+    revised = _query(home, "select count(*), count(distinct edition), count(*) filter (is_panel_edition) "
+                           "from marts.indicator_revisions")[0]
+    assert revised[0] > 0 and revised[1] == 2
+    # with the default 'latest' policy the later edition's value is the one the panel uses
+    assert _query(home, """select count(*) from marts.indicator_revisions
+                           where is_panel_edition and edition <> 'csy2022'""") == [(0,)]
+
+
+def test_report_command_prints_every_table(sample_build):
+    home, _ = sample_build
+    completed = run_provpanel(["report"], home=home)
+    assert completed.returncode == 0, completed.stderr
+    for title in ("Table 1", "Table 2", "Table 3", "Table 4", "comparison_with_published"):
+        assert title in completed.stdout, title
 
 
 def test_sql_command_prints_count(sample_build):
