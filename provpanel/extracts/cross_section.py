@@ -58,13 +58,5 @@ def read_cross_section(
             row.cell(0), file=file, where=f"line {row.line}, column 1"
         )
         for index, meaning in meanings.items():
-            collector.add(
-                raw=row.cells[index],
-                meaning=meaning,
-                province_code=province,
-                year=year,
-                where=f"line {row.line}, column {index + 1}",
-                row=row.line,
-                col=index + 1,
-            )
+            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
     return collector.values

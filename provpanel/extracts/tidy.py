@@ -132,13 +132,5 @@ def read_tidy(
                 given_indicator=indicator,
                 given_unit=unit,
             )
-        collector.add(
-            raw=row.cells[roles["value"]],
-            meaning=meanings[key],
-            province_code=province,
-            year=year,
-            where=f"line {row.line}, column {roles['value'] + 1}",
-            row=row.line,
-            col=roles["value"] + 1,
-        )
+        collector.add_text_cell(row, roles["value"], meaning=meanings[key], province_code=province, year=year)
     return collector.values

@@ -34,13 +34,5 @@ def read_transposed(
                 f"'{row.cell(0)}'",
             )
         for index, province in provinces.items():
-            collector.add(
-                raw=row.cells[index],
-                meaning=meaning,
-                province_code=province,
-                year=year,
-                where=f"line {row.line}, column {index + 1}",
-                row=row.line,
-                col=index + 1,
-            )
+            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
     return collector.values

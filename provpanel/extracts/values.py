@@ -220,6 +220,12 @@ class ValueCollector:
         self.values: list[ExtractValue] = []
         self._seen: dict[tuple[str, int, str], str] = {}
 
+    def add_text_cell(self, row: Any, index: int, *, meaning: ColumnMeaning, province_code: str,
+                      year: int) -> None:
+        """A cell of a text file: located by its line and 1-based column."""
+        self.add(raw=row.cells[index], meaning=meaning, province_code=province_code, year=year,
+                 where=f"line {row.line}, column {index + 1}", row=row.line, col=index + 1)
+
     def add(
         self,
         *,

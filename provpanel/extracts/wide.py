@@ -70,13 +70,5 @@ def read_wide(
             row.cell(0), file=file, where=f"line {row.line}, column 1"
         )
         for index, year in years.items():
-            collector.add(
-                raw=row.cells[index],
-                meaning=meaning,
-                province_code=province,
-                year=year,
-                where=f"line {row.line}, column {index + 1}",
-                row=row.line,
-                col=index + 1,
-            )
+            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
     return collector.values
