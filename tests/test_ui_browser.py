@@ -1,0 +1,255 @@
+"""The Dagster UI for real: `provpanel ui` on a built home, driven by a headless Chromium.
+
+One server and one browser serve the module. The pages are checked in the browser; GraphQL
+only confirms what a run did. Screenshots land in test-output/ui/ at the repository root.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from cli_helpers import run_provpanel
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+from ui_helpers import (
+    LOOPBACK_ADDRESSES,
+    UI_OUTPUT_DIR,
+    get_run,
+    list_runs,
+    listening_sockets,
+    make_headless_chromium,
+    png_size,
+    run_error_summary,
+    save_screenshot,
+    start_ui_server,
+    stop_ui_server,
+    wait_until_serving,
+)
+
+from provpanel.config import SAMPLE_EDITIONS_DIR
+
+LOCATION = "orchestration.definitions"
+PAGE_TIMEOUT = 60  # seconds for a page's data to appear
+RUN_TIMEOUT = 300  # seconds for the UI-launched run to finish
+MIN_SCREENSHOT_BYTES = 20_000  # a blank 1600x1000 page is a few kB
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory):
+    """`provpanel ui` on a home of its own, built here: the shared sample home is no base, since
+    other tests kill builds on it, and the runs they leave "started" would hold the UI's run in
+    the queue (max_concurrent_runs: 1)."""
+    for stale in UI_OUTPUT_DIR.glob("failed_*.png"):  # pictures of an earlier failure would mislead
+        stale.unlink()
+    home = tmp_path_factory.mktemp("ui-home") / "home"
+    built = run_provpanel(["build", "--quiet"], home=home, timeout=600)
+    assert built.returncode == 0, f"build failed:\nSTDOUT:\n{built.stdout}\nSTDERR:\n{built.stderr}"
+    server = start_ui_server(home, SAMPLE_EDITIONS_DIR, home.parent / "provpanel-ui.log")
+    try:
+        wait_until_serving(server, timeout=120)
+        yield server
+    finally:
+        stop_ui_server(server)
+
+
+@pytest.fixture(scope="module")
+def browser(ui_server, tmp_path_factory):
+    driver = make_headless_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _xpath_text(text: str) -> str:
+    return f"//*[normalize-space(text())='{text}']"
+
+
+def wait_for_texts(driver, server, texts: list[str], what: str, timeout: float = PAGE_TIMEOUT) -> None:
+    """Wait until an element whose own text is exactly each of `texts` is on the page."""
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.5).until(
+            lambda d: all(d.find_elements(By.XPATH, _xpath_text(t)) for t in texts))
+    except TimeoutException:
+        missing = [t for t in texts if not driver.find_elements(By.XPATH, _xpath_text(t))]
+        shot = save_screenshot(driver, f"failed_{re.sub(r'[^a-z0-9]+', '_', what.lower())}.png")
+        raise AssertionError(f"{what} ({driver.current_url}): not shown after {timeout} s: {missing}. "
+                             f"Screenshot {shot}\n{server.log_tail(2000)}") from None
+
+
+def open_group(driver, server, group: str) -> None:
+    driver.get(f"{server.base_url}/locations/{LOCATION}/asset-groups/{group}")
+
+
+def test_ui_listens_on_loopback_only(ui_server):
+    sockets = listening_sockets(ui_server)
+    on_port = [s for s in sockets if s[2] == ui_server.port]
+    assert on_port, f"nothing of the server's process tree listens on port {ui_server.port}: {sockets}"
+    assert {address for _, address, _ in on_port} <= LOOPBACK_ADDRESSES, on_port
+    # No other TCP listener of dagster dev (code server, daemon) is reachable from outside either.
+    exposed = [s for s in sockets if s[1] not in LOOPBACK_ADDRESSES]
+    assert not exposed, f"listening on non-loopback addresses: {exposed}"
+
+
+def test_asset_graph_shows_every_stage(ui_server, browser):
+    # Global lineage, every group expanded the way a user does it: the graph's settings menu.
+    browser.get(f"{ui_server.base_url}/asset-groups")
+    groups = ["ingest", "staging", "intermediate", "panel", "analysis", "publish"]
+    wait_for_texts(browser, ui_server, groups, "global lineage (collapsed groups)")
+    settings = WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.XPATH, "//button[not(normalize-space())][.//*[@aria-label='settings']]"))
+    settings[-1].click()
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.XPATH, _xpath_text("Expand all groups")))[0].click()
+    wait_for_texts(browser, ui_server, ["extract_values", "editions", "estimates"], "global lineage (expanded)")
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # close the menu before the picture
+    WebDriverWait(browser, 10).until_not(lambda d: d.find_elements(By.XPATH, _xpath_text("Collapse all groups")),
+                                         "the graph's settings menu did not close")
+    # One step out shows nearly the whole pipeline; so far out, nodes carry no readable text,
+    # but a materialized one is drawn green: wait for the statuses.
+    browser.find_element(By.XPATH, "//button[not(normalize-space())][.//*[@aria-label='zoom_out']]").click()
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "[style*='color-background-green']")) >= 10,
+        "the expanded graph does not show materialized (green) assets")
+    time.sleep(1)  # let the zoom animation end before the picture
+    graph_png = save_screenshot(browser, "asset_graph.png")
+
+    # Each group's own graph names its assets in full.
+    open_group(browser, ui_server, "ingest")
+    wait_for_texts(browser, ui_server, ["extract_values", "editions"], "ingest group")
+    open_group(browser, ui_server, "staging")
+    wait_for_texts(browser, ui_server, ["stg_raw__extract_values", "stg_raw__editions"], "staging group")
+    open_group(browser, ui_server, "intermediate")
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.XPATH, "//*[starts-with(normalize-space(text()), 'int_')]"),
+        "the intermediate group shows no int_ model")
+    open_group(browser, ui_server, "panel")
+    wait_for_texts(browser, ui_server, ["province_year_panel"], "panel group")
+    open_group(browser, ui_server, "analysis")
+    wait_for_texts(browser, ui_server, ["estimates", "fit", "mediation", "comparison"], "analysis group")
+    # The sample build materialized everything: each analysis node says so.
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: len(d.find_elements(By.XPATH, _xpath_text("Materialized"))) >= 4,
+        "the analysis assets are not shown as materialized")
+    group_png = save_screenshot(browser, "analysis_group.png")
+
+    # The blocking Great Expectations check, on the panel asset's Checks tab.
+    browser.get(f"{ui_server.base_url}/assets/marts/province_year_panel?view=checks")
+    check_filter = WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder='Filter checks']"))[0]
+    check_filter.send_keys("panel_suite")
+    wait_for_texts(browser, ui_server, ["panel_suite"], "checks of province_year_panel")
+    browser.find_elements(By.XPATH, _xpath_text("panel_suite"))[0].click()
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: "checkDetail=panel_suite" in d.current_url
+        and "blocking" in d.find_element(By.TAG_NAME, "body").text
+        and d.find_elements(By.XPATH, _xpath_text("Passed")),
+        "panel_suite's detail does not show a blocking check that passed")
+    check_png = save_screenshot(browser, "panel_suite_check.png")
+
+    for png in (graph_png, group_png, check_png):
+        assert png.stat().st_size > MIN_SCREENSHOT_BYTES, f"{png}: only {png.stat().st_size} bytes"
+        assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
+
+
+def _run_row_status(driver, run_id: str) -> str | None:
+    """The status shown in the Runs page's row of run_id, or None if the row is not there."""
+    rows = driver.find_elements(
+        By.XPATH, f"//a[@href='/runs/{run_id}']/ancestor::div[contains(@class,'cellBox')]/parent::div")
+    try:
+        lines = rows[0].text.splitlines() if rows else []
+    except StaleElementReferenceException:
+        return None
+    statuses = {"Queued", "Starting", "Started", "Success", "Failure", "Canceled", "Canceling"}
+    return next((line for line in lines if line in statuses), None)
+
+
+LAUNCH_DIALOG_BUTTON = ("//div[contains(@class,'dialog')]//button[normalize-space()='Materialize' "
+                        "or normalize-space()='Launch run' or normalize-space()='Confirm']")
+
+
+def launched_toast(driver):
+    """The "Launched run ..." toast; confirms a launch dialog first if Dagster shows one."""
+    toasts = driver.find_elements(By.XPATH, "//*[starts-with(normalize-space(.), 'Launched run ')]")
+    if toasts:
+        return toasts
+    for button in driver.find_elements(By.XPATH, LAUNCH_DIALOG_BUTTON):
+        button.click()
+    return None
+
+
+def test_materialize_analysis_from_ui(ui_server, browser):
+    runs = list_runs(ui_server)
+    runs_before = {run["runId"] for run in runs}
+    assert runs_before, "the build's runs should be listed"
+    # A run left "started" would hold the UI's run in the queue (max_concurrent_runs: 1).
+    assert all(run["status"] == "SUCCESS" for run in runs), [(r["runId"][:8], r["status"]) for r in runs]
+
+    open_group(browser, ui_server, "analysis")
+    wait_for_texts(browser, ui_server, ["estimates", "Materialize all"], "analysis group")
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: len(d.find_elements(By.XPATH, _xpath_text("Materialized"))) >= 4)
+    browser.find_element(By.XPATH, "//button[normalize-space()='Materialize all']").click()
+    # The multi-asset needs no config, so Dagster launches straight away and says so in a toast;
+    # should a launch dialog appear instead, confirm it.
+    toast = WebDriverWait(browser, PAGE_TIMEOUT).until(launched_toast)
+    toast_text = toast[-1].text
+    match = re.search(r"Launched run ([0-9a-f]{8})", toast_text)
+    assert match, f"unexpected launch message: {toast_text!r}"
+
+    new_runs = [run for run in list_runs(ui_server) if run["runId"] not in runs_before]
+    assert len(new_runs) == 1, f"expected one new run, got {new_runs}"
+    run_id = new_runs[0]["runId"]
+    assert run_id.startswith(match.group(1)), (run_id, toast_text)
+
+    # The Runs page, reloaded now and then, shows the run until it is finished.
+    browser.get(f"{ui_server.base_url}/runs")
+    last_load = [time.monotonic()]
+
+    def finished_status(driver):
+        status = _run_row_status(driver, run_id)
+        if status in {"Success", "Failure", "Canceled"}:
+            return status
+        if time.monotonic() - last_load[0] > 10:
+            driver.refresh()
+            last_load[0] = time.monotonic()
+        return None
+
+    try:
+        status = WebDriverWait(browser, RUN_TIMEOUT, poll_frequency=1).until(finished_status)
+    except TimeoutException:
+        save_screenshot(browser, "failed_runs_page.png")
+        unfinished = [(r["runId"][:8], r["jobName"], r["status"]) for r in list_runs(ui_server)
+                      if r["status"] in ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")]
+        raise AssertionError(f"run {run_id} not finished on the Runs page after {RUN_TIMEOUT} s "
+                             f"(GraphQL: {get_run(ui_server, run_id)['status']}; unfinished runs in this "
+                             f"home: {unfinished})\n{ui_server.log_tail()}") from None
+    runs_png = save_screenshot(browser, "runs_page.png")
+    run = get_run(ui_server, run_id)
+    assert status == "Success", (f"run {run_id} shows {status} in the UI, {run['status']} in GraphQL:\n"
+                                 f"{run_error_summary(run)}\n{ui_server.log_tail()}")
+
+    # The run's own page, as a user would open it from the list.
+    browser.get(f"{ui_server.base_url}/runs/{run_id}")
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.XPATH, _xpath_text("Success"))
+        and "Succeeded (1)" in d.find_element(By.TAG_NAME, "body").text,
+        f"the page of run {run_id} does not show its success")
+    run_png = save_screenshot(browser, "run_succeeded.png")
+
+    # GraphQL confirms: launched from the UI (not by `provpanel build`), succeeded, and
+    # materialized the analysis tables.
+    tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+    assert run["status"] == "SUCCESS", run_error_summary(run)
+    assert tags.get("dagster/from_ui") == "true", tags
+    materialized = {"/".join(m["assetKey"]["path"]) for m in run["assetMaterializations"]}
+    assert {"analysis/estimates", "analysis/fit", "analysis/mediation", "analysis/comparison"} <= materialized, \
+        materialized
+
+    for png in (runs_png, run_png):
+        assert png.stat().st_size > MIN_SCREENSHOT_BYTES, f"{png}: only {png.stat().st_size} bytes"
+        assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
