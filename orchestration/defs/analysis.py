@@ -4,6 +4,8 @@ Runs only after the panel's blocking checks pass (Dagster skips it otherwise). T
 `analysis` package does the econometrics; this module only reads, writes and reports.
 """
 
+import base64
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -79,6 +81,11 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
             metadata["output_folder"] = MetadataValue.path(str(paths.outputs))
             for label, png in files.plots.items():
                 metadata[f"plot_{label}"] = MetadataValue.path(str(png))
+            # the plots themselves, inline in the UI (Markdown with an embedded PNG)
+            metadata["plots"] = MetadataValue.md("\n\n".join(
+                f"**{label}**\n\n![{label}](data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()})"
+                for label, png in files.plots.items()
+            ))
         if name == "comparison":
             metadata["comparison"] = MetadataValue.md(files.comparison_markdown)
         yield MaterializeResult(asset_key=AssetKey(["analysis", name]), metadata=metadata)
