@@ -150,3 +150,19 @@ def pca_summary_long(result: PcaResult) -> pd.DataFrame:
     ]:
         rows.append({"statistic": statistic, "component": None, "variable": None, "value": float(value)})
     return pd.DataFrame(rows, columns=["statistic", "component", "variable", "value"])
+
+
+# The four per-capita inputs of transaction efficiency (METHODS.md), in the order of the PCA.
+TE_INPUT_COLUMNS = [
+    "mobile_users_per_capita",
+    "internet_users_per_capita",
+    "urban_road_area_per_capita",
+    "freight_per_capita",
+]
+
+
+def transaction_efficiency_pca(inputs: pd.DataFrame) -> tuple[pd.DataFrame, PcaResult]:
+    """The TE PCA on the prepared inputs (one row per province-year), in a fixed row order so
+    the index and the statistics models see the same matrix."""
+    ordered = inputs.sort_values(["province_code", "year"]).reset_index(drop=True)
+    return ordered, principal_component_index(ordered[TE_INPUT_COLUMNS])
