@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.within import EffectCodes, demean
+from analysis.within import EffectCodes, demean, group_sums
 
 WEIGHT_TYPES = ("webb", "rademacher")
 DEFAULT_WEIGHTS = "webb"
@@ -85,7 +85,5 @@ def _cluster_se(
     influence: np.ndarray, residuals: np.ndarray, cluster_codes: np.ndarray
 ) -> np.ndarray:
     """Unscaled cluster-robust SE of h'y for each column of `residuals`."""
-    n_clusters = int(cluster_codes.max()) + 1
-    sums = np.zeros((n_clusters, residuals.shape[1]))
-    np.add.at(sums, cluster_codes, influence[:, None] * residuals)
+    sums = group_sums(influence[:, None] * residuals, cluster_codes)
     return np.sqrt((sums**2).sum(axis=0))

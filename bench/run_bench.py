@@ -1,6 +1,6 @@
 """Where the time goes: the stack (`provpanel build`) against the plain-Python baseline.
 
-    .venv/bin/python bench/run_bench.py [--json results.json] [--keep]
+    .venv/bin/python bench/run_bench.py [--json results.json] [--keep] [--scale LEVELS] [--only-scale]
 
 Every measured command runs in its own subprocess (so its imports are counted), on the
 bundled sample, in temporary homes that are removed at the end (unless --keep). For each:
@@ -12,6 +12,11 @@ Then the cold build broken down: what happens before the first Dagster run (impo
 definitions, dbt parse — each measured in a fresh process), the steps of every run from the
 Dagster instance's own events (STEP_START → STEP_SUCCESS), and dbt's time per model from
 run_results.json.
+
+Last, the scale section: the bundled sample (31 provinces) and the generator's prefecture
+(300 units) and county (2,790 units) editions, each built cold in a fresh home: units, panel
+rows, raw values, wall time and peak memory of the build, then Model 2 alone on the result,
+and every build step side by side.
 """
 
 from __future__ import annotations
@@ -51,6 +56,25 @@ started = time.perf_counter()
 results = run_all(panel)
 print(f"run_all: {time.perf_counter() - started:.2f} s, {len(results.estimates)} estimate rows")
 """
+
+
+# Model 2 alone on a built panel (the scale section): import, read, fit.
+MODEL_2_SNIPPET = """
+import sys, time
+import duckdb
+from analysis.estimate import fit_model
+from analysis.specs import get_spec
+con = duckdb.connect(sys.argv[1], read_only=True)
+panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
+con.close()
+started = time.perf_counter()
+result = fit_model(panel, get_spec("2"))
+print(f"model 2: {time.perf_counter() - started:.2f} s to fit, {result.nobs} rows, IC {result.params['ic']:.4f}")
+"""
+
+# The scale section: the bundled sample and the generator's larger levels
+# (scripts/generate_sample.py --scale), each built cold in a fresh home.
+SCALE_LEVELS = ("province", "prefecture", "county")
 
 
 @dataclass
@@ -289,6 +313,70 @@ def run_startup_probes(work: Path) -> tuple[list[Measurement], list[tuple[str, f
     return measured, pre_run
 
 
+def run_scale(work: Path, levels: tuple[str, ...]) -> list[dict]:
+    """For each level: generate its editions (not for the bundled sample), a cold build in a
+    fresh home, the rows it produced, and Model 2 alone on the result."""
+    out = []
+    for level in levels:
+        folder = work / f"scale-{level}"
+        row: dict = {"level": level}
+        if level == "province":
+            editions, env_extra = SAMPLE_EDITIONS, {}
+        else:
+            _say(f"scale: generating the {level} editions ...")
+            generated, _ = measure(f"generate {level}", [PYTHON, str(REPO_ROOT / "scripts" / "generate_sample.py"),
+                                                          "--scale", level, "--out", str(folder)])
+            row["generate_s"] = generated.wall_seconds
+            editions, env_extra = folder / "editions", {"PROVPANEL_GEOGRAPHY": str(folder / "geography")}
+        home = folder / "home"
+        env = {**provpanel_env(home, editions), **env_extra}
+        _say(f"scale: cold build at {level} level ...")
+        build, _ = measure(f"cold build, {level}", [PROVPANEL, "build", "--quiet"], env)
+        row.update(build_s=build.wall_seconds, build_rss_mb=build.peak_rss_mb, build_status=build.returncode,
+                   input_mb=sum(p.stat().st_size for p in editions.rglob("*") if p.is_file()) / 2**20)
+        warehouse = home / "warehouse.duckdb"
+        if build.returncode == 0 and warehouse.exists():
+            import duckdb
+
+            with duckdb.connect(str(warehouse), read_only=True) as con:
+                row["units"] = con.execute(
+                    "select count(distinct province_code) from marts.province_year_panel").fetchone()[0]
+                row["panel_rows"] = con.execute("select count(*) from marts.province_year_panel").fetchone()[0]
+                row["raw_values"] = con.execute("select count(*) from raw.extract_values").fetchone()[0]
+            row["phases"] = {step["step"] if run["job"] != "ingest_edition" else f"ingest {run['partition']}":
+                             step["seconds"] for run in dagster_steps(home) for step in run["steps"]}
+            _say(f"scale: Model 2 at {level} level ...")
+            model, output = measure(f"Model 2, {level}", [PYTHON, "-c", MODEL_2_SNIPPET, str(warehouse)])
+            row.update(model2_s=model.wall_seconds, model2_rss_mb=model.peak_rss_mb,
+                       model2_note=next((line for line in output.splitlines() if line.startswith("model 2:")), ""))
+        out.append(row)
+        shutil.rmtree(folder, ignore_errors=True)  # a county home is ~0.5 GB
+    return out
+
+
+def scale_table(rows: list[dict]) -> str:
+    def figure(row: dict, key: str, fmt: str = "{:.1f}") -> str:
+        return fmt.format(row[key]) if key in row else "–"
+
+    table = [[row["level"], figure(row, "units", "{:,}"), figure(row, "panel_rows", "{:,}"),
+              figure(row, "raw_values", "{:,}"), figure(row, "input_mb"), figure(row, "build_s"),
+              figure(row, "build_rss_mb", "{:.0f}"), figure(row, "model2_s"), figure(row, "model2_rss_mb", "{:.0f}"),
+              "ok" if row["build_status"] == 0 else f"build exit {row['build_status']}"] for row in rows]
+    return tabulate(table, headers=["level", "units", "panel rows", "raw values", "input MB", "cold build s",
+                                    "build peak RSS MB", "Model 2 s", "Model 2 peak RSS MB", "status"],
+                    tablefmt="github")
+
+
+def scale_phase_table(rows: list[dict]) -> str:
+    """The steps of each level's build side by side: where the growth goes."""
+    steps: list[str] = []
+    for row in rows:
+        steps += [step for step in row.get("phases", {}) if step not in steps]
+    table = [[step, *[f"{row['phases'][step]:.1f}" if step in row.get("phases", {}) else "–" for row in rows]]
+             for step in steps]
+    return tabulate(table, headers=["step (seconds)", *[row["level"] for row in rows]], tablefmt="github")
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -369,14 +457,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-add-edition", action="store_true",
                         help="skip the two builds of the adding-an-edition case (saves about 40 %% of the time)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary homes (their path is printed)")
+    parser.add_argument("--scale", default=",".join(SCALE_LEVELS),
+                        help="levels of the scale section, comma-separated, from "
+                        f"{', '.join(SCALE_LEVELS)} (default: all; '' to skip it)")
+    parser.add_argument("--only-scale", action="store_true", help="run the scale section alone")
     args = parser.parse_args(argv)
+    levels = tuple(level for level in args.scale.split(",") if level)
+    unknown = [level for level in levels if level not in SCALE_LEVELS]
+    if unknown:
+        parser.error(f"--scale: unknown level(s) {', '.join(unknown)}; expected {', '.join(SCALE_LEVELS)}")
 
     work = Path(tempfile.mkdtemp(prefix="provpanel-bench-"))
     load_before = machine_line()
     try:
+        if args.only_scale:
+            scale_rows = run_scale(work, levels)
+            print(f"\n## provpanel bench, scale section ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
+            print(f"{load_before} (at the start)\n{machine_line()} (at the end)\n")
+            print(scale_table(scale_rows))
+            print()
+            print(scale_phase_table(scale_rows))
+            if args.json:
+                args.json.write_text(json.dumps({"scale": scale_rows}, indent=2), encoding="utf-8")
+            return 0 if all(row["build_status"] == 0 for row in scale_rows) else 1
         measurements, context = run_main_measurements(work, add_edition=not args.skip_add_edition)
         probes, pre_run = run_startup_probes(work)
         runs = dagster_steps(context["home"])
+        scale_rows = run_scale(work, levels) if levels else []
         load_after = machine_line()
         print(f"\n## provpanel bench ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
         print(f"{load_before} (at the start)\n{load_after} (at the end)\n")
@@ -391,6 +498,11 @@ def main(argv: list[str] | None = None) -> int:
         dbt_step = sum(step["seconds"] for run in runs for step in run["steps"]
                        if step["step"] == DBT_STEP_KEY)
         print(dbt_table(context["dbt_rows"], context["dbt_elapsed"], dbt_step))
+        if scale_rows:
+            print("\n### Scale: the same pipeline on larger panels (cold builds, fresh homes)\n")
+            print(scale_table(scale_rows))
+            print()
+            print(scale_phase_table(scale_rows))
         print("\n### Baseline output\n")
         print("```\n" + context["baseline_output"].strip() + "\n```")
         if args.json:
@@ -400,8 +512,10 @@ def main(argv: list[str] | None = None) -> int:
                 "startup_probes": [asdict(p) for p in probes], "pre_run": pre_run,
                 "runs": runs, "cold_started": context["cold_started"], "cold_finished": context["cold_finished"],
                 "dbt_nodes": context["dbt_rows"], "dbt_elapsed": context["dbt_elapsed"],
+                "scale": scale_rows,
             }, indent=2), encoding="utf-8")
         failed = [m.name for m in [*measurements, *probes] if m.returncode != 0]
+        failed += [f"scale build {row['level']}" for row in scale_rows if row["build_status"] != 0]
         if failed:
             print(f"\nfailed: {', '.join(failed)}", file=sys.stderr)
             return 1

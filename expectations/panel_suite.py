@@ -43,6 +43,21 @@ def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     return frame
 
 
+def expected_units(thresholds: dict) -> int:
+    """The paper's 30 provinces (thresholds.yml); with a geography folder (PROVPANEL_GEOGRAPHY)
+    every unit of it that the panel keeps (its codes outside panel_exclude_provinces)."""
+    import yaml
+
+    from provpanel.config import DBT_PROJECT_DIR, get_paths
+    from provpanel.harmonise import panel_unit_codes
+
+    if not get_paths().custom_geography:
+        return thresholds["expected_provinces"]
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    excluded = set(project["vars"]["panel_exclude_provinces"])
+    return sum(1 for code in panel_unit_codes() if code not in excluded)
+
+
 def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: str = "panel"):
     import great_expectations as gx
 
@@ -50,7 +65,7 @@ def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: st
     n_years = int(frame["year"].max() - frame["year"].min() + 1) if len(frame) else 0
     suite = gx.ExpectationSuite(name="province_year_panel")
     suite.add_expectation(
-        E.ExpectTableRowCountToEqual(value=thresholds["expected_provinces"] * n_years)
+        E.ExpectTableRowCountToEqual(value=expected_units(thresholds) * n_years)
     )
     suite.add_expectation(E.ExpectCompoundColumnsToBeUnique(column_list=INDEX_COLUMNS))
     suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="years_for_province", value_set=[n_years]))

@@ -27,8 +27,11 @@ def _seed_rows(name: str) -> list[dict]:
 
 
 def known_province_codes() -> set[str]:
-    codes = {row["province_code"] for row in _seed_rows("provinces.csv")}
-    return codes | {NATIONAL_CODE}
+    """The geography's units (the 31 provinces unless PROVPANEL_GEOGRAPHY says otherwise) and
+    the national total."""
+    from provpanel.harmonise import panel_unit_codes
+
+    return set(panel_unit_codes()) | {NATIONAL_CODE}
 
 
 def non_negative_indicators() -> set[str]:
@@ -42,8 +45,10 @@ def prepare_raw_frame(values: pd.DataFrame, stated_spans: dict[str, tuple[int, i
     frame["sheet"] = frame["sheet"].fillna("")
     spans = stated_spans or {}
     default_span = (EARLIEST_YEAR, date.today().year)
-    frame["span_first_year"] = [spans.get(f, default_span)[0] for f in frame["file"]]
-    frame["span_last_year"] = [spans.get(f, default_span)[1] for f in frame["file"]]
+    files = frame["file"].astype(object)
+    file_spans = {name: spans.get(name, default_span) for name in files.unique()}
+    frame["span_first_year"] = files.map({f: span[0] for f, span in file_spans.items()}).astype("int64")
+    frame["span_last_year"] = files.map({f: span[1] for f, span in file_spans.items()}).astype("int64")
     frame["years_outside_stated_span"] = (
         (frame["year"] < frame["span_first_year"]) | (frame["year"] > frame["span_last_year"])
     ).astype(int)

@@ -6,20 +6,14 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from orchestration.defs.analysis import paper_models
 from orchestration.defs.discovery import build_discovery_sensor, build_panel_after_ingest_sensor
-from orchestration.defs.ingest import RAW_EDITIONS, RAW_EXTRACT_VALUES, raw_edition
+from orchestration.defs.ingest import raw_edition
 from orchestration.defs.publish import published_snapshot
 from orchestration.defs.reports import edition_diff_report
 from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
 from orchestration.defs.validate import panel_suite_check
+from orchestration.ingest_definitions import ingest_edition_job, raw_assets
 from orchestration.resources import ProvpanelPaths
 
-raw_assets = AssetSelection.assets(RAW_EXTRACT_VALUES, RAW_EDITIONS)
-
-ingest_edition_job = define_asset_job(
-    "ingest_edition",
-    selection=raw_assets,  # partitioned by edition, like the assets it selects
-    description="Read one edition folder into the raw tables (one partition per edition).",
-)
 build_panel_job = define_asset_job(
     "build_panel",
     selection=AssetSelection.all() - raw_assets,

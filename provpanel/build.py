@@ -67,6 +67,31 @@ def _failed_checks(result) -> list:
     return failed
 
 
+class _ManifestInBackground:
+    """`dbt parse` in a thread (the work is a subprocess, so it runs beside the ingest)."""
+
+    def __init__(self, paths) -> None:
+        import threading
+
+        from orchestration.dbt_manifest import ensure_manifest_at
+
+        self._error: BaseException | None = None
+
+        def parse() -> None:
+            try:
+                ensure_manifest_at(paths.dbt_target)
+            except Exception as error:  # noqa: BLE001 - handed to the main thread by wait()
+                self._error = error
+
+        self._thread = threading.Thread(target=parse, name="dbt-parse", daemon=True)
+        self._thread.start()
+
+    def wait(self, *, raise_error: bool = True) -> None:
+        self._thread.join()
+        if self._error is not None and raise_error:
+            raise self._error
+
+
 def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0) -> int:
     from provpanel.build_lock import BuildInProgressError, build_lock
 
@@ -97,15 +122,18 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
 
     prepare_dagster_home(paths)
 
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import defs
     from provpanel.editions import list_editions
 
     editions = list_editions(paths.editions)
     if not editions:
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
+    # dbt parse (a subprocess, 6-10 s on a fresh home) runs while the editions are ingested
+    manifest = _ManifestInBackground(paths)
+
+    from dagster import DagsterInstance
+
+    from orchestration.ingest_definitions import ingest_defs
     instance = DagsterInstance.get()
     _release_runs_of_killed_builds(instance, quiet)
     known = set(instance.get_dynamic_partitions("editions"))
@@ -113,7 +141,7 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
     if new:
         instance.add_dynamic_partitions("editions", new)
 
-    ingest_job = defs.resolve_job_def("ingest_edition")
+    ingest_job = ingest_defs.resolve_job_def("ingest_edition")
     for edition in editions:
         result = ingest_job.execute_in_process(
             instance=instance,
@@ -125,8 +153,12 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
         if not result.success:
             print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
                   file=sys.stderr)
+            manifest.wait(raise_error=False)  # the ingest's error is the one to report
             return 1
         _say(f"  ingested:  {edition}", quiet)
+
+    manifest.wait()  # raises dbt's own message if the project does not parse
+    from orchestration.definitions import defs
 
     panel_job = defs.resolve_job_def("build_panel")
     # dbt's own progress lines go to the run's log file (and the UI), not the terminal

@@ -1,7 +1,7 @@
 """Whether a build has anything to do: a fingerprint of every input of the last good build.
 
-The inputs are the edition folders (checksums of every file), the dbt project, the
-validation thresholds, the code of the pipeline and the panel settings. When the fingerprint
+The inputs are the edition folders (checksums of every file), the geography folder if one is
+set, the dbt project, the validation thresholds, the code of the pipeline and the panel settings. When the fingerprint
 equals the one recorded by the last successful build and its published snapshot is there,
 `provpanel build` does no work at all.
 """
@@ -37,6 +37,11 @@ def build_fingerprint(paths: Paths) -> str:
 
     editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}
     payload = {"editions": editions, "settings": panel_settings(), "code": _code_digest()}
+    if paths.custom_geography:
+        payload["geography"] = {
+            path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(paths.geography.glob("*.csv"))
+        }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

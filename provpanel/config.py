@@ -2,12 +2,16 @@
 
 PROVPANEL_HOME      warehouse, Dagster storage, dbt artefacts and outputs (default: <repo>/.provpanel)
 PROVPANEL_EDITIONS  the editions folder (default: the bundled synthetic sample, <repo>/data/editions)
+PROVPANEL_GEOGRAPHY the panel's units: a folder with provinces.csv and province_aliases.csv in the
+                    columns of the seeds of those names (default: the seeds, the 31 provinces);
+                    the scale benchmark points it at generated prefectures or counties
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +24,12 @@ SAMPLE_EDITIONS_DIR = REPO_ROOT / "data" / "editions"
 class Paths:
     home: Path
     editions: Path
+    geography: Path = SEEDS_DIR
+
+    @property
+    def custom_geography(self) -> bool:
+        """Whether the units come from a geography folder rather than the provinces seed."""
+        return self.geography != SEEDS_DIR.resolve()
 
     @property
     def warehouse(self) -> Path:
@@ -45,7 +55,18 @@ class Paths:
 def get_paths() -> Paths:
     home = Path(os.environ.get("PROVPANEL_HOME") or REPO_ROOT / ".provpanel").expanduser().resolve()
     editions = Path(os.environ.get("PROVPANEL_EDITIONS") or SAMPLE_EDITIONS_DIR).expanduser().resolve()
-    return Paths(home=home, editions=editions)
+    return Paths(home=home, editions=editions, geography=geography_dir())
+
+
+def geography_dir() -> Path:
+    """The folder of the panel's units: PROVPANEL_GEOGRAPHY, else the seeds (the provinces)."""
+    return _resolved(os.environ.get("PROVPANEL_GEOGRAPHY") or str(SEEDS_DIR))
+
+
+@lru_cache(maxsize=16)
+def _resolved(path: str) -> Path:
+    # readers ask once per cell: resolving a path each time would dominate a large ingest
+    return Path(path).expanduser().resolve()
 
 
 # Panel settings: defaults reproduce the paper; each can be changed by an environment variable
@@ -63,9 +84,13 @@ def panel_settings() -> dict[str, str]:
     return {key: os.environ.get(env, default) for key, (env, default) in PANEL_SETTING_DEFAULTS.items()}
 
 
-def dbt_vars(settings: dict[str, str]) -> dict:
-    """dbt --vars from panel settings: years become integers unless 'latest'."""
+def dbt_vars(settings: dict[str, str], paths: Paths | None = None) -> dict:
+    """dbt --vars from panel settings (years become integers unless 'latest') and, when the
+    units come from a geography folder, its path (var geography_dir)."""
     out: dict = dict(settings)
+    paths = paths or get_paths()
+    if paths.custom_geography:
+        out["geography_dir"] = paths.geography.as_posix()
     for key in ("panel_start_year", "panel_end_year"):
         value = str(out[key])
         out[key] = value if value == "latest" else int(value)

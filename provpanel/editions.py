@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ import yaml
 from provpanel import harmonise
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.extracts import read_extract
+from provpanel.extracts.values import cell_where
 
 MANIFEST_NAME = "manifest.yml"
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -365,62 +367,100 @@ def load_manifest(edition_dir: str | Path) -> Manifest:
 # ---------------------------------------------------------------- reading an edition
 
 
-def _cell_where(sheet: str | None, row: int, col: int) -> str:
-    if sheet is not None:
-        from provpanel.extracts.workbook import column_letter
-
-        return f"sheet '{sheet}', cell {column_letter(col)}{row}"
-    return f"line {row}, column {col}"
-
-
 def empty_raw_frame() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in RAW_COLUMNS.items()})
 
 
-def read_edition(edition_dir: str | Path) -> pd.DataFrame:
+# Below this many bytes an edition is read in this process: starting worker processes (each
+# imports pandas and the readers, ~1 s) costs more than it saves. The sample is ~0.2 MB, a
+# county-level edition ~20 MB.
+PARALLEL_READ_MIN_BYTES = 4_000_000
+
+
+def read_edition(edition_dir: str | Path, *, workers: int | None = None) -> pd.DataFrame:
     """Every value of an edition as rows of raw.extract_values (without `loaded_at`).
-    Raises the first file's ExtractError: an edition is stored whole or not at all."""
+    Raises the first file's ExtractError (in manifest order): an edition is stored whole or
+    not at all. Large editions are read one file per worker process (`workers`: default one
+    per CPU when the files total PARALLEL_READ_MIN_BYTES or more)."""
     edition_dir = Path(edition_dir)
     manifest = load_manifest(edition_dir)
-    records: list[dict[str, Any]] = []
-    for entry in manifest.files:
-        path = edition_dir / entry.path
-        display = f"{manifest.edition}/{entry.path}"
-        checksum = sha256_of(path)
-        values = read_extract(
-            path,
-            indicator=entry.indicator,
-            unit=entry.unit,
-            sheets=entry.sheets,
-            display_name=display,
+    sizes = [(edition_dir / entry.path).stat().st_size for entry in manifest.files]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_READ_MIN_BYTES else 1
+    workers = max(1, min(workers, len(manifest.files)))
+    if workers == 1:
+        frames = [_read_manifest_file(manifest.edition, edition_dir, entry) for entry in manifest.files]
+    else:
+        frames = _read_files_in_parallel(manifest, edition_dir, sizes, workers)
+    frames = [frame for frame in frames if len(frame)]
+    if not frames:
+        return empty_raw_frame()
+    return pd.concat(frames, ignore_index=True).astype(RAW_COLUMNS)
+
+
+def _read_files_in_parallel(
+    manifest: Manifest, edition_dir: Path, sizes: list[int], workers: int
+) -> list[pd.DataFrame]:
+    """Each file read by `python -m provpanel.read_worker`, `workers` at a time; the results
+    come back in manifest order and the first file's error (in that order) is raised."""
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    def read(index: int, scratch: Path) -> object:
+        output = scratch / f"{index}.pickle"
+        completed = subprocess.run(
+            [sys.executable, "-m", "provpanel.read_worker", str(edition_dir), str(index), str(output)],
+            capture_output=True, text=True, check=False,
         )
+        if completed.returncode != 0 or not output.exists():
+            raise RuntimeError(
+                f"reading {manifest.edition}/{manifest.files[index].path} in a worker process "
+                f"failed (exit {completed.returncode}):\n{completed.stderr}"
+            )
+        with output.open("rb") as handle:
+            return pickle.load(handle)
+
+    with tempfile.TemporaryDirectory(prefix="provpanel-read-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        # largest files first, so that the last one to finish is a small one
+        order = sorted(range(len(manifest.files)), key=lambda index: -sizes[index])
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {index: pool.submit(read, index, scratch) for index in order}
+            results = [futures[index].result() for index in range(len(manifest.files))]
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]
+
+
+_VALUE_FIELDS = ("province_code", "year", "indicator", "value", "unit", "source_value",
+                 "source_unit", "in_catalog", "sheet", "source_row", "source_col")
+
+
+def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile) -> pd.DataFrame:
+    """One file's values as raw rows, built column by column (an edition of counties has over
+    a million values: one dict per value would cost as much as reading them)."""
+    path = edition_dir / entry.path
+    display = f"{edition}/{entry.path}"
+    checksum = sha256_of(path)
+    values = read_extract(path, indicator=entry.indicator, unit=entry.unit, sheets=entry.sheets,
+                          display_name=display)
+    if entry.years:
+        first, last = entry.years
         for value in values:
-            if entry.years and not entry.years[0] <= value.year <= entry.years[1]:
+            if not first <= value.year <= last:
                 raise ExtractError(
                     display,
-                    _cell_where(value.sheet, value.source_row, value.source_col),
-                    f"a year within {entry.years[0]}-{entry.years[1]} (the manifest's years)",
+                    cell_where(value.sheet, value.source_row, value.source_col),
+                    f"a year within {first}-{last} (the manifest's years)",
                     str(value.year),
                 )
-            records.append(
-                {
-                    "edition": manifest.edition,
-                    "file": entry.path,
-                    "file_sha256": checksum,
-                    "sheet": value.sheet,
-                    "source_row": value.source_row,
-                    "source_col": value.source_col,
-                    "province_code": value.province_code,
-                    "year": value.year,
-                    "indicator": value.indicator,
-                    "value": value.value,
-                    "unit": value.unit,
-                    "source_value": value.source_value,
-                    "source_unit": value.source_unit,
-                    "in_catalog": value.in_catalog,
-                }
-            )
-    if not records:
-        return empty_raw_frame()
-    frame = pd.DataFrame.from_records(records, columns=list(RAW_COLUMNS))
-    return frame.astype(RAW_COLUMNS)
+    columns = dict(zip(_VALUE_FIELDS, zip(*values))) if values else {name: () for name in _VALUE_FIELDS}
+    frame = pd.DataFrame({name: list(column) for name, column in columns.items()})
+    frame.insert(0, "edition", edition)
+    frame.insert(1, "file", entry.path)
+    frame.insert(2, "file_sha256", checksum)
+    return frame[list(RAW_COLUMNS)]

@@ -2,6 +2,8 @@
 
 Reads three lookups from the dbt seeds folder (`provpanel.config.SEEDS_DIR`), once:
 - `province_aliases.csv`  (alias, province_code, kind): spellings -> GB/T 2260 code, `00` national
+  (read from the geography folder instead when PROVPANEL_GEOGRAPHY names one, with the units'
+  own provinces.csv: the scale benchmark's prefectures and counties)
 - `indicator_aliases.csv` (label, indicator): printed indicator labels -> catalog code
 - `unit_factors.csv`      (unit_label, unit_code, factor): printed unit -> unit code and factor
 and the indicator catalog (`indicator_catalog.csv`) for each indicator's canonical unit.
@@ -14,6 +16,7 @@ exchange rate, visibly), it is never turned into USD here.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -78,8 +81,8 @@ class CatalogEntry:
     scope: str
 
 
-def _read_seed(name: str) -> list[dict[str, str]]:
-    path = Path(config.SEEDS_DIR) / name
+def _read_seed(name: str, folder: Path | None = None) -> list[dict[str, str]]:
+    path = Path(folder or config.SEEDS_DIR) / name
     try:
         with path.open(encoding="utf-8", newline="") as handle:
             return list(csv.DictReader(handle))
@@ -102,12 +105,31 @@ def catalog() -> dict[str, CatalogEntry]:
     }
 
 
-@lru_cache(maxsize=1)
+def _geography() -> Path:
+    """The folder of the units' tables: PROVPANEL_GEOGRAPHY's folder, else the seeds."""
+    return config.geography_dir() if os.environ.get("PROVPANEL_GEOGRAPHY") else Path(config.SEEDS_DIR)
+
+
 def _province_table() -> dict[str, tuple[str, str]]:
+    return _province_table_in(_geography())
+
+
+@lru_cache(maxsize=4)
+def _province_table_in(folder: Path) -> dict[str, tuple[str, str]]:
     table: dict[str, tuple[str, str]] = {}
-    for row in _read_seed("province_aliases.csv"):
+    for row in _read_seed("province_aliases.csv", folder):
         table[normalise_label(row["alias"])] = (row["province_code"], row["kind"])
     return table
+
+
+@lru_cache(maxsize=4)
+def _panel_units_in(folder: Path) -> tuple[str, ...]:
+    return tuple(row["province_code"] for row in _read_seed("provinces.csv", folder))
+
+
+def panel_unit_codes() -> tuple[str, ...]:
+    """The codes of the geography's units (the 31 provinces by default), national excluded."""
+    return _panel_units_in(_geography())
 
 
 @lru_cache(maxsize=1)
@@ -128,7 +150,7 @@ def _unit_table() -> dict[str, tuple[str, Decimal]]:
 
 def clear_caches() -> None:
     """Forget the cached seed tables (tests that point SEEDS_DIR elsewhere call this)."""
-    for cached in (catalog, _province_table, _indicator_table, _unit_table):
+    for cached in (catalog, _province_table_in, _province_codes_in, _panel_units_in, _indicator_table, _unit_table):
         cached.cache_clear()
 
 
@@ -154,7 +176,12 @@ def lookup_province(label: object) -> str | None:
 
 def province_codes() -> frozenset[str]:
     """Every code of the alias table, `00` included."""
-    return frozenset(code for code, _kind in _province_table().values())
+    return _province_codes_in(_geography())
+
+
+@lru_cache(maxsize=4)
+def _province_codes_in(folder: Path) -> frozenset[str]:
+    return frozenset(code for code, _kind in _province_table_in(folder).values())
 
 
 def resolve_province(label: object, *, file: object, where: str) -> str:
@@ -164,7 +191,9 @@ def resolve_province(label: object, *, file: object, where: str) -> str:
         raise ExtractError(
             file,
             where,
-            "a province name from province_aliases.csv",
+            "a province name from "
+            + ("province_aliases.csv" if _geography() == Path(config.SEEDS_DIR)
+               else str(_geography() / "province_aliases.csv")),
             f"'{'' if label is None else str(label).strip()}'",
         )
     return code

@@ -1,6 +1,8 @@
 """Write the bundled SYNTHETIC sample editions (csy2021, csy2022) under data/editions/.
 
 Usage: .venv/bin/python scripts/generate_sample.py [--out DIR]
+       .venv/bin/python scripts/generate_sample.py --scale prefecture|county --out DIR
+         (the performance benchmark's larger panels: DIR/editions and DIR/geography)
 
 Nothing written here is real data. The files imitate, byte for byte in style, the NBS
 portal exports and compiled workbooks described in /work/shared/spec/EXTRACTS.md, so that
@@ -345,8 +347,12 @@ def _within_demean(x: np.ndarray) -> np.ndarray:
     return x - x.mean(axis=1, keepdims=True)
 
 
-def simulate_panel(provinces: tuple[Province, ...], rng: np.random.Generator) -> Panel:
-    """The 'first release' truth, 2001-2021, in canonical units (see module docstring)."""
+def simulate_panel(
+    provinces: tuple[Province, ...], rng: np.random.Generator, noise_scale: float = 1.0
+) -> Panel:
+    """The 'first release' truth, 2001-2021, in canonical units (see module docstring).
+    `noise_scale` shrinks the trade and tertiary-share noise (the scale benchmark's thousands
+    of units would otherwise reach the tails the validation thresholds reject)."""
     n, n_years = len(provinces), len(YEARS)
     shape = (n, n_years)
 
@@ -370,7 +376,7 @@ def simulate_panel(provinces: tuple[Province, ...], rng: np.random.Generator) ->
     tertiary = _expit(
         _logit(attr("tertiary_2001")) * (1 - t01)
         + _logit(attr("tertiary_2021")) * t01
-        + _ar1(rng, shape, TERTIARY_NOISE_SD, 0.75)
+        + _ar1(rng, shape, TERTIARY_NOISE_SD * noise_scale, 0.75)
     )
     primary = _expit(
         _logit(attr("primary_2001")) * (1 - t01)
@@ -475,7 +481,7 @@ def simulate_panel(provinces: tuple[Province, ...], rng: np.random.Generator) ->
         + TU_ON_FDI * _within_demean(fdi_share)
         + TU_ON_GOV * _within_demean(fiscal_share)
         + TU_ON_CX * _within_demean(patents_per_head)
-        + _ar1(rng, shape, TU_NOISE_SD, 0.5)
+        + _ar1(rng, shape, TU_NOISE_SD * noise_scale, 0.5)
     )
     openness = np.exp(log_openness)
     trade_usd_10k = openness * gdp * 1e6 / rate[None, :]
@@ -1331,13 +1337,137 @@ def manifest_yaml(edition: Edition) -> bytes:
     return (header + text).encode("utf-8")
 
 
-def build_editions(provinces: tuple[Province, ...] = PROVINCES, seed: int = SEED) -> list[Edition]:
+def build_editions(
+    provinces: tuple[Province, ...] = PROVINCES, seed: int = SEED, noise_scale: float = 1.0
+) -> list[Edition]:
     """Everything in memory: the simulated panel, its revision, and both editions."""
     rng = np.random.default_rng(seed)
-    first_release = simulate_panel(provinces, rng)
+    first_release = simulate_panel(provinces, rng, noise_scale)
     revised = revise_history(first_release, rng)
     missing = draw_missing(first_release, rng, MISSING_SHARE_TARGET)
     return [build_csy2021(first_release, missing, rng), build_csy2022(revised, missing, rng)]
+
+
+# ---------------------------------------------------------------- scale editions (bench)
+
+# Units per province of the scale benchmark's levels: 30 provinces (Tibet left out) x 10 = 300
+# prefectures, x 93 = 2,790 counties, about as many as China has.
+SCALE_UNITS_PER_PROVINCE = {"prefecture": 10, "county": 93}
+SCALE_SEED = 20220101
+# 0.6 x the sample's trade and tertiary noise keeps 2,790 units' year-on-year trade ratios
+# inside the validation bounds, as the sample's 31 provinces are (largest 1.59 for 1.7)
+SCALE_NOISE = 0.6
+SEEDS_DIR = REPO_ROOT / "dbt_project" / "seeds"
+
+
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    with (SEEDS_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class ScaleUnit:
+    """A sub-provincial unit of the scale benchmark and its row in the geography tables."""
+
+    province: Province
+    coastal: bool
+    capital_lat: float
+    capital_lon: float
+
+
+def scale_units(level: str, seed: int = SCALE_SEED) -> list[ScaleUnit]:
+    """Units of `level` for the 30 panel provinces. Each is its parent province with noise on
+    every level and share, so it has province-like magnitudes: the sample's printed precision
+    and the validation thresholds apply unchanged and only the number of units grows."""
+    per_province = SCALE_UNITS_PER_PROVINCE[level]
+    rng = np.random.default_rng(seed)
+    seed_rows = {row["province_code"]: row for row in _seed_rows("provinces.csv")}
+    suffix_zh, suffix_en = ("市", "prefecture") if level == "prefecture" else ("县", "county")
+    units: list[ScaleUnit] = []
+    for parent in PROVINCES:
+        if parent.region == "tibet":
+            continue
+        attrs = seed_rows[parent.code]
+        for i in range(per_province):
+            if level == "prefecture":
+                code = f"{parent.code}{i + 1:02d}00"
+            else:
+                code = f"{parent.code}{i // 10 + 1:02d}{i % 10 + 1:02d}"
+            size = float(rng.lognormal(0, 0.25))
+            growth = float(rng.lognormal(0, 0.1))
+            tilt = rng.normal(0, 0.03, 3)
+
+            def share(value: float, shift: float) -> float:
+                return float(np.clip(value + shift, 0.01, 0.9))
+
+            province = Province(
+                code,
+                f"{parent.short_zh}第{i + 1:02d}{suffix_zh}",
+                f"{parent.short_zh}{i + 1:02d}",
+                f"{parent.name_en} {suffix_en} {i + 1:02d}",
+                parent.region,
+                parent.area * float(rng.lognormal(0, 0.3)),
+                parent.gdp_2001 * size,
+                parent.gdp_2021 * size * growth,
+                parent.pop_2001 * size,
+                parent.pop_2021 * size * float(rng.lognormal(0, 0.03)),
+                share(parent.tertiary_2001, tilt[0]),
+                share(parent.tertiary_2021, tilt[0] + tilt[1]),
+                share(parent.primary_2001, tilt[2] / 2),
+                share(parent.primary_2021, tilt[2] / 2),
+                # no unit more open than Shanghai (1.5): TU above 3 reads as a unit error
+                min(parent.openness * float(rng.lognormal(0, 0.2)), 1.5),
+                parent.fiscal_2001 * float(rng.lognormal(0, 0.1)),
+                parent.fdi_2001 * float(rng.lognormal(0, 0.2)),
+                parent.water,
+                parent.air,
+                parent.innovation * float(rng.lognormal(0, 0.2)),
+            )
+            # half of a coastal province's units are on the coast; seats within ~1 degree
+            coastal = attrs["coastal"] == "true" and i % 2 == 0
+            units.append(ScaleUnit(
+                province,
+                coastal,
+                round(float(attrs["capital_lat"]) + rng.uniform(-1, 1), 4),
+                round(float(attrs["capital_lon"]) + rng.uniform(-1, 1), 4),
+            ))
+    return units
+
+
+def geography_files(units: list[ScaleUnit]) -> dict[str, bytes]:
+    """provinces.csv and province_aliases.csv of a geography folder (PROVPANEL_GEOGRAPHY):
+    the seeds' columns, the units' codes and spellings, the national aliases of the seed."""
+    units_out = io.StringIO()
+    writer = csv.writer(units_out, lineterminator="\n")
+    writer.writerow(["province_code", "name_zh", "name_short_zh", "name_en", "region", "coastal",
+                     "capital", "capital_lat", "capital_lon", "area_km2"])
+    aliases_out = io.StringIO()
+    aliases = csv.writer(aliases_out, lineterminator="\n")
+    aliases.writerow(["alias", "province_code", "kind"])
+    for row in _seed_rows("province_aliases.csv"):
+        if row["province_code"] == "00":
+            aliases.writerow([row["alias"], row["province_code"], row["kind"]])
+    for unit in units:
+        p = unit.province
+        writer.writerow([p.code, p.name_zh, p.short_zh, p.name_en, p.region,
+                         "true" if unit.coastal else "false", f"{p.name_en} seat",
+                         f"{unit.capital_lat:.4f}", f"{unit.capital_lon:.4f}", round(p.area * 1e4)])
+        for alias in (p.name_zh, p.short_zh, p.name_en):
+            aliases.writerow([alias, p.code, "province"])
+    return {"provinces.csv": units_out.getvalue().encode(),
+            "province_aliases.csv": aliases_out.getvalue().encode()}
+
+
+def write_scale(level: str, out_dir: Path) -> list[Edition]:
+    """<out>/editions/{csy2021,csy2022} and <out>/geography/ for a scale level."""
+    units = scale_units(level)
+    editions = build_editions(tuple(unit.province for unit in units), noise_scale=SCALE_NOISE)
+    write_editions(editions, out_dir / "editions")
+    geography = out_dir / "geography"
+    geography.mkdir(parents=True, exist_ok=True)
+    for name, content in geography_files(units).items():
+        (geography / name).write_bytes(content)
+    return editions
 
 
 def write_editions(editions: list[Edition], out_dir: Path) -> None:
@@ -1358,10 +1488,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="editions folder (default: data/editions)"
     )
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALE_UNITS_PER_PROVINCE),
+        help="write the scale benchmark's editions for ~300 prefectures or ~2,800 counties "
+        "under OUT/editions and their units under OUT/geography (PROVPANEL_GEOGRAPHY); "
+        "--out is required",
+    )
     args = parser.parse_args(argv)
-    editions = build_editions()
+    if args.scale and args.out == DEFAULT_OUT:
+        parser.error("--scale needs --out: the bundled sample folder is not the place for it")
     try:
-        write_editions(editions, args.out)
+        if args.scale:
+            editions = write_scale(args.scale, args.out)
+            args.out = args.out / "editions"
+        else:
+            editions = build_editions()
+            write_editions(editions, args.out)
     except OSError as error:  # e.g. --out names a file, or a read-only place
         print(
             f"generate_sample: cannot write the editions under {args.out}: {error}", file=sys.stderr

@@ -12,9 +12,9 @@ select
     province_code,
     year,
     indicator,
-    count(distinct [cast(value as varchar), unit]) as n_distinct_values,
+    count(distinct {'value': value, 'unit': unit}) as n_distinct_values,
     string_agg(file || coalesce(' [' || sheet || ']', '') || ' row ' || source_row || ' col ' || source_col
                || ': ' || value || ' ' || unit, '; ' order by file, source_row) as cells
 from extract_values
 group by edition, province_code, year, indicator
-having count(distinct [cast(value as varchar), unit]) > 1
+having count(distinct {'value': value, 'unit': unit}) > 1

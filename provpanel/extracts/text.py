@@ -16,7 +16,7 @@ from pathlib import Path
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.values import clean_cell
+from provpanel.extracts.values import _PADDING, clean_cell
 
 _PREAMBLE_KEY = re.compile(r"^\s*(?P<key>[^:：,]{1,12})\s*[:：]\s*(?P<value>.*)$")
 PREAMBLE_KEYS = {
@@ -32,6 +32,10 @@ PREAMBLE_KEYS = {
 }
 
 
+# control characters other than tab and line ends: their count tells binary from text
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 @dataclass(frozen=True)
 class TextRow:
     line: int  # 1-based line where the record starts
@@ -42,7 +46,7 @@ class TextRow:
 
     @property
     def is_blank(self) -> bool:
-        return all(not clean_cell(c) for c in self.cells)
+        return not any(c.strip(_PADDING) for c in self.cells)
 
 
 @dataclass
@@ -194,7 +198,7 @@ def decode(data: bytes, display_name: str) -> tuple[str, str]:
         except UnicodeDecodeError as gb_error:
             raise _undecodable(data, gb_error, "gb18030", display_name,
                                "text in UTF-8 or GB18030/GBK") from gb_error
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(_CONTROL_CHARACTERS.findall(text))
     if controls > max(4, len(text) // 100):
         raise ExtractError(
             display_name,
@@ -280,10 +284,14 @@ def body_rows(table: TextTable) -> list[TextRow]:
     """The rows of the table proper: blank rows skipped, everything from the first note
     (`注：`, `数据来源：`, `Source:`) on is the footer and is set aside."""
     rows: list[TextRow] = []
+    notes: dict[str, bool] = {}  # first cells repeat (a long file's provinces): judge each once
     for row in table.body:
         if row.is_blank:
             continue
-        if row.cell(0) and harmonise.is_non_data_row(row.cell(0)):
+        first = row.cell(0)
+        if first and first not in notes:
+            notes[first] = harmonise.is_non_data_row(first)
+        if first and notes[first]:
             break  # a row with an empty first cell but data is kept: readers reject it
         rows.append(row)
     return rows

@@ -92,15 +92,20 @@ def read_tidy(
             f"no {', '.join(missing)} column in {cells}",
         )
     meanings: dict[tuple[str | None, str | None], ColumnMeaning] = {}
+    # a long file repeats each province and year thousands of times: resolve each spelling once
+    provinces: dict[str, str] = {}
+    years: dict[str, int | None] = {}
     collector = ValueCollector(file)
     for row in body_rows(table):
         check_width(row, len(cells), file)
-        province = _province(
-            row.cell(roles["province"]),
-            file=file,
-            where=f"line {row.line}, column {roles['province'] + 1}",
-        )
-        year = parse_year(row.cell(roles["year"]))
+        label = row.cell(roles["province"])
+        province = provinces.get(label)
+        if province is None:
+            province = provinces[label] = _province(
+                label, file=file, where=f"line {row.line}, column {roles['province'] + 1}"
+            )
+        year_text = row.cell(roles["year"])
+        year = years[year_text] if year_text in years else years.setdefault(year_text, parse_year(year_text))
         if year is None:
             raise ExtractError(
                 file,

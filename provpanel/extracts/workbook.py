@@ -26,6 +26,7 @@ from provpanel.extracts.values import (
     ExtractValue,
     ValueCollector,
     clean_cell,
+    column_letter,
     looks_numeric,
     parse_year,
     resolve_meaning,
@@ -46,14 +47,6 @@ def workbook_kind(data: bytes) -> str | None:
     if data.startswith(XLS_MAGIC):
         return "xls"
     return None
-
-
-def column_letter(number: int) -> str:
-    letters = ""
-    while number:
-        number, remainder = divmod(number - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 @dataclass
@@ -330,7 +323,6 @@ def _read_sheet(
                 meaning=meaning,
                 province_code=province,
                 year=year,
-                where=f"sheet '{sheet}', cell {column_letter(index + 1)}{row}",
                 row=row,
                 col=index + 1,
                 sheet=sheet,

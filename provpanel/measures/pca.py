@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,8 @@ def bartlett_sphericity(correlation: np.ndarray, n_observations: int) -> tuple[f
     _, log_determinant = np.linalg.slogdet(correlation)
     chi2 = -(n_observations - 1 - (2 * n_variables + 5) / 6) * log_determinant
     df = n_variables * (n_variables - 1) // 2
+    from scipy import stats  # ~1 s to import; only the statistics model needs it
+
     return float(chi2), df, float(stats.chi2.sf(chi2, df))
 
 

@@ -2,7 +2,7 @@
 -- (D_ij + D_jj). D_ii = (2/3) sqrt(area_i / pi) km (internal distance); D_ij = great-circle
 -- (haversine, R = 6371 km) distance between capitals.
 with provinces as (
-    select * from {{ ref('provinces') }}
+    select * from {{ ref('stg_geography__panel_units') }}
 ),
 
 internal_distances as (

@@ -16,11 +16,12 @@ collapsed as (
         year,
         indicator,
         edition,
-        arg_min(value, [file, coalesce(sheet, ''), lpad(cast(source_row as varchar), 9, '0'), lpad(cast(source_col as varchar), 9, '0')]) as value,
-        arg_min(unit, [file, coalesce(sheet, ''), lpad(cast(source_row as varchar), 9, '0'), lpad(cast(source_col as varchar), 9, '0')]) as unit,
+        -- the first cell in (file, sheet, row, col) order; a struct compares field by field
+        arg_min(value, {'file': file, 'sheet': coalesce(sheet, ''), 'row': source_row, 'col': source_col}) as value,
+        arg_min(unit, {'file': file, 'sheet': coalesce(sheet, ''), 'row': source_row, 'col': source_col}) as unit,
         min(file) as file,
         count(*) as n_source_cells,
-        count(distinct [cast(value as varchar), unit]) as n_distinct_values
+        count(distinct {'value': value, 'unit': unit}) as n_distinct_values
     from extract_values
     group by province_code, year, indicator, edition
 )

@@ -14,7 +14,7 @@ catalog as (
 -- all 31 provinces (excluded ones too: the all_provinces LQ reference needs them) plus the
 -- national total '00' (the national LQ reference and national series need it)
 entities as (
-    select province_code from {{ ref('provinces') }}
+    select province_code from {{ ref('stg_geography__panel_units') }}
     union
     select '00' as province_code
 ),

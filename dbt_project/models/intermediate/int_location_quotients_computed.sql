@@ -8,7 +8,7 @@ with province_years as (
 ),
 
 provinces as (
-    select province_code from {{ ref('provinces') }}
+    select province_code from {{ ref('stg_geography__panel_units') }}
 ),
 
 reference_members as (

@@ -5,7 +5,7 @@ with province_years as (
 ),
 
 panel_provinces as (
-    select province_code from {{ ref('provinces') }}
+    select province_code from {{ ref('stg_geography__panel_units') }}
     where province_code not in {{ panel_excluded_provinces_sql() }}
 )
 

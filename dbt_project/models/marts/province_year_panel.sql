@@ -7,7 +7,7 @@ with province_years as (
 ),
 
 provinces as (
-    select * from {{ ref('provinces') }}
+    select * from {{ ref('stg_geography__panel_units') }}
     where province_code not in {{ panel_excluded_provinces_sql() }}
 ),
 
