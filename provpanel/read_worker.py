@@ -1,9 +1,9 @@
-"""Read one file of an edition in a process of its own (the parallel path of read_edition).
+"""Read some files of an edition in a process of its own (the parallel path of read_edition).
 
-    python -m provpanel.read_worker <edition_dir> <file index in the manifest> <output.pickle>
+    python -m provpanel.read_worker <edition_dir> <output.pickle> <file index> [<file index> ...]
 
-writes the file's raw rows (a DataFrame) or the ExtractError that stopped them to the output
-path, pickled. A plain subprocess rather than multiprocessing: a spawned multiprocessing
+reads the files of the manifest at those indices and writes, pickled, a list with each file's
+raw rows (a DataFrame) or the ExtractError that stopped them. A plain subprocess rather than multiprocessing: a spawned multiprocessing
 worker re-imports the caller's main script, which breaks any script without a
 `__main__` guard; this worker imports nothing of the caller.
 """
@@ -20,14 +20,16 @@ from provpanel.errors import ExtractError
 def main(argv: list[str]) -> int:
     from provpanel.editions import _read_manifest_file, load_manifest
 
-    edition_dir, index, output = Path(argv[0]), int(argv[1]), Path(argv[2])
-    try:
-        manifest = load_manifest(edition_dir)
-        result: object = _read_manifest_file(manifest.edition, edition_dir, manifest.files[index])
-    except ExtractError as error:
-        result = error
+    edition_dir, output, indices = Path(argv[0]), Path(argv[1]), [int(arg) for arg in argv[2:]]
+    manifest = load_manifest(edition_dir)
+    results: list[object] = []
+    for index in indices:
+        try:
+            results.append(_read_manifest_file(manifest.edition, edition_dir, manifest.files[index]))
+        except ExtractError as error:
+            results.append(error)
     with output.open("wb") as handle:
-        pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return 0
 
 

@@ -1375,11 +1375,14 @@ class ScaleUnit:
     capital_lon: float
 
 
-def scale_units(level: str, seed: int = SCALE_SEED) -> list[ScaleUnit]:
+def scale_units(level: str, seed: int = SCALE_SEED, per_province: int | None = None) -> list[ScaleUnit]:
     """Units of `level` for the 30 panel provinces. Each is its parent province with noise on
     every level and share, so it has province-like magnitudes: the sample's printed precision
-    and the validation thresholds apply unchanged and only the number of units grows."""
-    per_province = SCALE_UNITS_PER_PROVINCE[level]
+    and the validation thresholds apply unchanged and only the number of units grows.
+    `per_province` overrides the level's count (the tests build a small geography)."""
+    per_province = per_province or SCALE_UNITS_PER_PROVINCE[level]
+    if level == "prefecture" and per_province > 99 or per_province > 990:
+        raise ValueError(f"{per_province} units per province do not fit the {level} codes")
     rng = np.random.default_rng(seed)
     seed_rows = {row["province_code"]: row for row in _seed_rows("provinces.csv")}
     suffix_zh, suffix_en = ("市", "prefecture") if level == "prefecture" else ("县", "county")
@@ -1458,9 +1461,9 @@ def geography_files(units: list[ScaleUnit]) -> dict[str, bytes]:
             "province_aliases.csv": aliases_out.getvalue().encode()}
 
 
-def write_scale(level: str, out_dir: Path) -> list[Edition]:
+def write_scale(level: str, out_dir: Path, per_province: int | None = None) -> list[Edition]:
     """<out>/editions/{csy2021,csy2022} and <out>/geography/ for a scale level."""
-    units = scale_units(level)
+    units = scale_units(level, per_province=per_province)
     editions = build_editions(tuple(unit.province for unit in units), noise_scale=SCALE_NOISE)
     write_editions(editions, out_dir / "editions")
     geography = out_dir / "geography"

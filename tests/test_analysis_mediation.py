@@ -112,3 +112,47 @@ def test_bias_corrected_interval_shifts_with_median_bias():
 )
 def test_wen_stepwise_verdict(pvalues, expected):
     assert wen_verdict(**pvalues, alpha=0.05).startswith(expected)
+
+
+def test_bootstrap_from_province_cross_products_equals_refitting_each_draw(panel):
+    """The bootstrap sums the provinces' cross-products (weighted by how often each is drawn)
+    instead of refitting on stacked rows; both must give the same a*b draw by draw."""
+    from analysis.mediation import CONTROLS, mediation_specs, province_block_bootstrap
+    from analysis.estimate import prepare_sample
+    from analysis.within import EffectCodes, demean, within_ols
+
+    reps, seed = 25, 3
+    fast = province_block_bootstrap(panel, "te", reps=reps, seed=seed)
+    _, b_spec, _ = mediation_specs("te")
+    sample = prepare_sample(panel, b_spec, extra_columns=("tu", "te"))
+    frame, codes = sample.frame, sample.cluster_codes
+    controls = frame[["ic", *CONTROLS]].to_numpy(dtype=float)
+    mediator, outcome = frame["te"].to_numpy(dtype=float), frame["tu"].to_numpy(dtype=float)
+    rows_of = [np.flatnonzero(codes == g) for g in range(int(codes.max()) + 1)]
+    rng = np.random.default_rng(seed)
+    reference = np.full(reps, np.nan)
+    for rep in range(reps):  # the textbook way: stack the drawn provinces, each its own effect
+        chosen = rng.integers(0, len(rows_of), size=len(rows_of))
+        rows = np.concatenate([rows_of[i] for i in chosen])
+        effects = EffectCodes(entity=np.repeat(np.arange(len(chosen)), [rows_of[i].size for i in chosen]), time=None)
+        x = demean(controls[rows], effects)
+        m, y = demean(mediator[rows], effects), demean(outcome[rows], effects)
+        a = within_ols(m, x)[0]
+        b = within_ols(y, np.column_stack([x, m]))[-1]
+        reference[rep] = a * b
+    assert np.isfinite(reference).all()
+    np.testing.assert_allclose(fast, reference, rtol=1e-8, atol=0)
+
+
+@pytest.mark.parametrize("n_columns", [3, 40])
+def test_group_sums_equal_unbuffered_addition(n_columns):
+    from analysis.within import group_sums
+
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 9, size=500)
+    codes[codes == 4] = 5  # group 4 is empty
+    values = rng.normal(size=(500, n_columns))
+    expected = np.zeros((9, n_columns))
+    np.add.at(expected, codes, values)
+    np.testing.assert_allclose(group_sums(values, codes, 9), expected, rtol=1e-12, atol=1e-12)
+    assert (group_sums(values, codes, 9)[4] == 0).all()
