@@ -438,13 +438,13 @@ def _read_files_in_parallel(
             return pickle.load(handle)
 
     results: list[object] = [None] * len(manifest.files)
-    with tempfile.TemporaryDirectory(prefix="provpanel-read-") as scratch:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [(batch, pool.submit(read, batch, Path(scratch) / f"{number}.pickle"))
-                       for number, batch in enumerate(batches) if batch]
-            for batch, future in futures:
-                for index, result in zip(batch, future.result()):
-                    results[index] = result
+    with tempfile.TemporaryDirectory(prefix="provpanel-read-") as scratch, \
+            ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [(batch, pool.submit(read, batch, Path(scratch) / f"{number}.pickle"))
+                   for number, batch in enumerate(batches) if batch]
+        for batch, future in futures:
+            for index, result in zip(batch, future.result()):
+                results[index] = result
     for result in results:
         if isinstance(result, BaseException):
             raise result

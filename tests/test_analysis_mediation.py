@@ -117,8 +117,8 @@ def test_wen_stepwise_verdict(pvalues, expected):
 def test_bootstrap_from_province_cross_products_equals_refitting_each_draw(panel):
     """The bootstrap sums the provinces' cross-products (weighted by how often each is drawn)
     instead of refitting on stacked rows; both must give the same a*b draw by draw."""
-    from analysis.mediation import CONTROLS, mediation_specs, province_block_bootstrap
     from analysis.estimate import prepare_sample
+    from analysis.mediation import CONTROLS, mediation_specs, province_block_bootstrap
     from analysis.within import EffectCodes, demean, within_ols
 
     reps, seed = 25, 3

@@ -19,7 +19,7 @@ from provpanel.errors import ExtractError
 
 SCRIPT = REPO_ROOT / "scripts" / "generate_sample.py"
 sys.path.insert(0, str(SCRIPT.parent))
-import generate_sample as generator  # noqa: E402
+import generate_sample as generator
 
 
 @pytest.mark.parametrize(("level", "expected"), [("prefecture", 300), ("county", 2790)])
@@ -108,8 +108,8 @@ def test_the_pipeline_builds_a_panel_of_sub_provincial_units(tmp_path):
 
 
 def test_reading_an_edition_in_worker_processes_gives_the_same_rows(tmp_path):
-    from provpanel.editions import read_edition
     from provpanel.config import SAMPLE_EDITIONS_DIR
+    from provpanel.editions import read_edition
 
     edition = SAMPLE_EDITIONS_DIR / "csy2021"  # all seven format families
     in_process = read_edition(edition, workers=1)
