@@ -136,3 +136,18 @@ def test_a_worker_process_reports_the_first_bad_file_as_the_sequential_read_does
         read_edition(edition, workers=3)
     assert str(parallel.value) == str(sequential.value)
     assert "AnnualbyProvince.csv" in str(parallel.value) and "'about " in str(parallel.value)
+
+
+def test_a_changed_geography_changes_the_build_fingerprint(tmp_path, monkeypatch):
+    from provpanel.build_state import build_fingerprint
+    from provpanel.config import get_paths
+
+    units = generator.scale_units("prefecture", per_province=2)
+    for name, content in generator.geography_files(units).items():
+        (tmp_path / name).write_bytes(content)
+    default = build_fingerprint(get_paths())
+    monkeypatch.setenv("PROVPANEL_GEOGRAPHY", str(tmp_path))
+    with_geography = build_fingerprint(get_paths())
+    (tmp_path / "provinces.csv").write_bytes((tmp_path / "provinces.csv").read_bytes().replace(b",east,", b",west,", 1))
+    edited = build_fingerprint(get_paths())
+    assert len({default, with_geography, edited}) == 3
