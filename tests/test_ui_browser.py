@@ -105,7 +105,9 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
         lambda d: d.find_elements(By.XPATH, "//button[not(normalize-space())][.//*[@aria-label='settings']]"))
     settings[-1].click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.XPATH, _xpath_text("Expand all groups")))[0].click()
-    wait_for_texts(browser, ui_server, ["extract_values", "editions", "estimates"], "global lineage (expanded)")
+    # the first and the last stage; the graph draws only what is in view, and the analysis
+    # group lies beyond the right edge of the 1600-px window (it is checked in its own graph)
+    wait_for_texts(browser, ui_server, ["extract_values", "editions", "snapshot"], "global lineage (expanded)")
     ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # close the menu before the picture
     WebDriverWait(browser, 10).until_not(lambda d: d.find_elements(By.XPATH, _xpath_text("Collapse all groups")),
                                          "the graph's settings menu did not close")
