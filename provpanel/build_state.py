@@ -32,14 +32,14 @@ def _code_digest() -> str:
 
 
 def build_fingerprint(paths: Paths) -> str:
-    from provpanel.editions import list_editions
+    from provpanel.editions import list_editions, sha256_of
     from provpanel.ingest import edition_fingerprint
 
     editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}
     payload = {"editions": editions, "settings": panel_settings(), "code": _code_digest()}
     if paths.custom_geography:
         payload["geography"] = {
-            path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            path.name: sha256_of(path)
             for path in sorted(paths.geography.glob("*.csv"))
         }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

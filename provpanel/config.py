@@ -84,11 +84,11 @@ def panel_settings() -> dict[str, str]:
     return {key: os.environ.get(env, default) for key, (env, default) in PANEL_SETTING_DEFAULTS.items()}
 
 
-def dbt_vars(settings: dict[str, str], paths: Paths | None = None) -> dict:
+def dbt_vars(settings: dict[str, str]) -> dict:
     """dbt --vars from panel settings (years become integers unless 'latest') and, when the
     units come from a geography folder, its path (var geography_dir)."""
     out: dict = dict(settings)
-    paths = paths or get_paths()
+    paths = get_paths()
     if paths.custom_geography:
         out["geography_dir"] = paths.geography.as_posix()
     for key in ("panel_start_year", "panel_end_year"):

@@ -377,11 +377,13 @@ def empty_raw_frame() -> pd.DataFrame:
 PARALLEL_READ_MIN_BYTES = 4_000_000
 
 
-def read_edition(edition_dir: str | Path, *, workers: int | None = None) -> pd.DataFrame:
+def read_edition(edition_dir: str | Path, *, workers: int | None = None,
+                 checksums: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Every value of an edition as rows of raw.extract_values (without `loaded_at`).
     Raises the first file's ExtractError (in manifest order): an edition is stored whole or
-    not at all. Large editions are read one file per worker process (`workers`: default one
-    per CPU when the files total PARALLEL_READ_MIN_BYTES or more)."""
+    not at all. Large editions are shared among worker processes (`workers`: default one per
+    CPU when the files total PARALLEL_READ_MIN_BYTES or more). `checksums` (relative path ->
+    sha256, from file_checksums) saves hashing the files again."""
     edition_dir = Path(edition_dir)
     manifest = load_manifest(edition_dir)
     sizes = [(edition_dir / entry.path).stat().st_size for entry in manifest.files]
@@ -389,7 +391,8 @@ def read_edition(edition_dir: str | Path, *, workers: int | None = None) -> pd.D
         workers = (os.cpu_count() or 1) if sum(sizes) >= PARALLEL_READ_MIN_BYTES else 1
     workers = max(1, min(workers, len(manifest.files)))
     if workers == 1:
-        frames = [_read_manifest_file(manifest.edition, edition_dir, entry) for entry in manifest.files]
+        frames = [_read_manifest_file(manifest.edition, edition_dir, entry, (checksums or {}).get(entry.path))
+                  for entry in manifest.files]
     else:
         frames = _read_files_in_parallel(manifest, edition_dir, sizes, workers)
     frames = [frame for frame in frames if len(frame)]
@@ -455,12 +458,13 @@ _VALUE_FIELDS = ("province_code", "year", "indicator", "value", "unit", "source_
                  "source_unit", "in_catalog", "sheet", "source_row", "source_col")
 
 
-def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile) -> pd.DataFrame:
+def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
+                        checksum: str | None = None) -> pd.DataFrame:
     """One file's values as raw rows, built column by column (an edition of counties has over
     a million values: one dict per value would cost as much as reading them)."""
     path = edition_dir / entry.path
     display = f"{edition}/{entry.path}"
-    checksum = sha256_of(path)
+    checksum = checksum or sha256_of(path)
     values = read_extract(path, indicator=entry.indicator, unit=entry.unit, sheets=entry.sheets,
                           display_name=display)
     if entry.years:

@@ -82,7 +82,7 @@ def prepare_edition(edition_dir: Path, fingerprint: tuple[str, dict[str, str]] |
     edition_dir = Path(edition_dir)
     manifest = load_manifest(edition_dir)
     fingerprint, checksums = fingerprint or edition_fingerprint(edition_dir)
-    values = read_edition(edition_dir)
+    values = read_edition(edition_dir, checksums=checksums)
     return PreparedEdition(manifest, fingerprint, checksums, values)
 
 

@@ -105,7 +105,9 @@ def read_tidy(
                 label, file=file, where=f"line {row.line}, column {roles['province'] + 1}"
             )
         year_text = row.cell(roles["year"])
-        year = years[year_text] if year_text in years else years.setdefault(year_text, parse_year(year_text))
+        if year_text not in years:
+            years[year_text] = parse_year(year_text)
+        year = years[year_text]
         if year is None:
             raise ExtractError(
                 file,
