@@ -21,18 +21,22 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from provpanel.publish import published_path
+    from provpanel.read_only_sql import NotReadOnlyError, run_read_only
     from provpanel.warehouse import open_warehouse
 
     paths = get_paths()
     database = paths.warehouse if args.working else published_path(paths.home)
     try:
         with open_warehouse(database, read_only=True, wait_seconds=0 if not args.working else 30) as con:
-            cursor = con.execute(args.query)
+            cursor = run_read_only(con, args.query)
             if cursor.description is None:
                 return 0
             columns = [d[0] for d in cursor.description]
             rows = cursor.fetchall()
     except FileNotFoundError as err:
+        print(f"provpanel sql: {err}", file=sys.stderr)
+        return 2
+    except NotReadOnlyError as err:
         print(f"provpanel sql: {err}", file=sys.stderr)
         return 2
     except duckdb.Error as err:
@@ -45,7 +49,8 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        print(tabulate(rows, headers=columns, tablefmt="psql", floatfmt="g"))
+        # numbers in full (shortest round-trip form), never 3.78523e+06
+        print(tabulate(rows, headers=columns, tablefmt="psql", floatfmt=""))
     return 0
 
 
@@ -127,7 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=_cmd_build)
 
     sql = sub.add_parser("sql", help="run a read-only SQL query against the published panel")
-    sql.add_argument("query")
+    sql.add_argument("query", help="one or more statements that only read: queries (SELECT, WITH, FROM ...), "
+                     "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; files may be read with read_csv(...) to join "
+                     "your own data, nothing can be written")
     sql.add_argument("--working", action="store_true",
                      help="query the pipeline's working warehouse instead of the published snapshot "
                      "(waits while a build holds it)")
