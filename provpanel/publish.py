@@ -1,16 +1,31 @@
-"""Publish the validated panel to a separate read-only DuckDB file, replaced atomically.
+"""Publish the validated panel to a separate read-only DuckDB file and its Parquet copies,
+switched in together as one version.
 
 Analysts never open the working warehouse (DuckDB allows one writer and no readers beside
-it). They read `published/provpanel.duckdb`, which is built next to its final place and
-renamed over it: a reader that opened the old file keeps reading the old version, a new reader
-gets the new one, and nobody ever sees a mix. Table and column comments travel with the data.
+it). They read `published/provpanel.duckdb` and `published/parquet/*.parquet`. Both are
+stable symbolic links through `published/current`, which points at one complete version
+folder, `published/versions/<version>/` (the DuckDB file and every Parquet copy of that
+build). A new version is written aside (`versions/.<version>.tmp/`), renamed into place
+whole, and `current` is switched to it by one atomic rename of a symlink: a reader that
+resolves a path sees the old version or the new one, never a mix of the two, at every
+moment of a publication and after a kill at any point of it; a reader that opened the old
+DuckDB file keeps reading it. The previous version is kept for readers that are still
+resolving it; older ones are pruned. Table and column comments travel with the data.
+
+    published/
+      provpanel.duckdb -> current/provpanel.duckdb
+      parquet          -> current/parquet
+      current          -> versions/20261201T101500123456Z
+      versions/20261201T101500123456Z/{provpanel.duckdb, parquet/*.parquet}
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -27,8 +42,23 @@ class PublishSummary:
     seconds: float
 
 
+SNAPSHOT_FILE = "provpanel.duckdb"
+PARQUET_FOLDER = "parquet"
+
+
+def published_dir(home: Path) -> Path:
+    return Path(home) / "published"
+
+
 def published_path(home: Path) -> Path:
-    return Path(home) / "published" / "provpanel.duckdb"
+    """The analysts' DuckDB file (a stable link into the current version)."""
+    return published_dir(home) / SNAPSHOT_FILE
+
+
+def current_version(home: Path) -> Path | None:
+    """The folder of the version analysts see now, None before the first publication."""
+    current = published_dir(home) / "current"
+    return current.resolve() if current.is_symlink() else None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -49,12 +79,30 @@ def _literal(text: str) -> str:
 
 def publish(warehouse_path: Path, home: Path) -> PublishSummary:
     started = time.monotonic()
-    target = published_path(home)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # leftovers of a build killed mid-publication (builds are serialised per home)
-    for stale in [*target.parent.glob(f".{target.name}.*.tmp"), *target.parent.glob("parquet/.*.tmp")]:
-        stale.unlink(missing_ok=True)
-    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    root = published_dir(home)
+    versions = root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(root)
+    _adopt_unversioned_snapshot(root)
+    version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    staging_dir = versions / f".{version}.tmp"
+    staging_dir.mkdir()
+    staging = staging_dir / SNAPSHOT_FILE
+    tables = _copy_published_schemas(warehouse_path, staging)
+    _write_parquet(staging, staging_dir / PARQUET_FOLDER)
+    _fsync_tree(staging_dir)
+    final_dir = versions / version
+    os.rename(staging_dir, final_dir)  # a version folder exists only complete
+    _fsync_dir(versions)
+    previous = current_version(home)
+    _switch_link(root / "current", Path("versions") / version)  # the one moment readers switch
+    _ensure_stable_links(root)
+    _prune_versions(root, keep={final_dir, previous})
+    parquet = sorted((root / PARQUET_FOLDER).glob("*.parquet"))
+    return PublishSummary(published_path(home), tables, parquet, time.monotonic() - started)
+
+
+def _copy_published_schemas(warehouse_path: Path, staging: Path) -> list[str]:
     con = duckdb.connect()  # in memory: reads the working file read-only, writes the staging file
     tables: list[str] = []
     try:
@@ -91,16 +139,85 @@ def publish(warehouse_path: Path, home: Path) -> PublishSummary:
         con.execute("DETACH working")
     finally:
         con.close()
-    parquet = _write_parquet(staging, target.parent / "parquet")
-    with open(staging, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(staging, target)
-    _fsync_dir(target.parent)
-    return PublishSummary(target, tables, parquet, time.monotonic() - started)
+    return tables
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    for path in [*(p for p in folder.rglob("*") if p.is_dir()), folder]:
+        _fsync_dir(path)
+
+
+def _switch_link(link: Path, target: Path) -> None:
+    """Point `link` at `target` by renaming a new symlink over it: atomic on POSIX."""
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+    _fsync_dir(link.parent)
+
+
+def _ensure_stable_links(root: Path) -> None:
+    """`provpanel.duckdb` and `parquet` as links through `current`. Made once (the plain file
+    and folder of an unversioned home are replaced, see `_adopt_unversioned_snapshot`)."""
+    for name in (SNAPSHOT_FILE, PARQUET_FOLDER):
+        link = root / name
+        target = Path("current") / name
+        if link.is_symlink() and Path(os.readlink(link)) == target:
+            continue
+        if link.is_dir() and not link.is_symlink():
+            aside = root / f".{name}.old.{os.getpid()}.tmp"
+            os.rename(link, aside)
+            _switch_link(link, target)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            _switch_link(link, target)
+
+
+def _adopt_unversioned_snapshot(root: Path) -> None:
+    """A home published before versions existed has a plain `provpanel.duckdb` and `parquet/`.
+    They become a version of their own (hard links: no copy, no gap) and `current` points at
+    it before the stable links replace them, so readers never see the old file beside new
+    Parquet copies. The only gap: the old Parquet folder's path is absent for the instant
+    between moving it aside and linking it."""
+    plain = root / SNAPSHOT_FILE
+    if not plain.exists() or plain.is_symlink():
+        return
+    legacy = root / "versions" / "00000000T000000000000Z-unversioned"
+    if not legacy.exists():
+        staging = legacy.with_name(f".{legacy.name}.tmp")
+        (staging / PARQUET_FOLDER).mkdir(parents=True)
+        os.link(plain, staging / SNAPSHOT_FILE)
+        for parquet in (root / PARQUET_FOLDER).glob("*.parquet"):
+            os.link(parquet, staging / PARQUET_FOLDER / parquet.name)
+        os.rename(staging, legacy)
+    _switch_link(root / "current", Path("versions") / legacy.name)
+    _ensure_stable_links(root)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """What a publication killed half-way left: temporary links, files and version folders
+    that were never switched in (builds are serialised per home)."""
+    for stale in [*root.glob(".*.tmp"), *(root / "versions").glob(".*.tmp")]:
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _prune_versions(root: Path, *, keep: set[Path | None]) -> None:
+    """Remove every version but the current one and the one before it (readers may still be
+    resolving it); complete versions that a killed build never switched in go too."""
+    for version in (root / "versions").iterdir():
+        if version.is_dir() and not version.name.startswith(".") and version.resolve() not in keep:
+            shutil.rmtree(version, ignore_errors=True)
 
 
 def _write_parquet(snapshot: Path, folder: Path) -> list[Path]:
-    """Parquet copies of the panel tables, each written aside and renamed into place."""
+    """Parquet copies of the panel tables, inside the version folder being prepared."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     con = duckdb.connect(str(snapshot), read_only=True)
@@ -113,9 +230,7 @@ def _write_parquet(snapshot: Path, folder: Path) -> list[Path]:
             if not exists:
                 continue
             final = folder / f"{name}.parquet"
-            partial = folder / f".{name}.parquet.{os.getpid()}.tmp"
-            con.execute(f"COPY {table} TO {_literal(str(partial))} (FORMAT parquet)")
-            os.replace(partial, final)
+            con.execute(f"COPY {table} TO {_literal(str(final))} (FORMAT parquet)")
             written.append(final)
     finally:
         con.close()
