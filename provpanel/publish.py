@@ -43,6 +43,7 @@ class PublishSummary:
 
 
 SNAPSHOT_FILE = "provpanel.duckdb"
+SNAPSHOT_STORAGE_VERSION = "v1.1.0"
 PARQUET_FOLDER = "parquet"
 
 
@@ -107,7 +108,9 @@ def _copy_published_schemas(warehouse_path: Path, staging: Path) -> list[str]:
     tables: list[str] = []
     try:
         con.execute(f"ATTACH {_literal(str(warehouse_path))} AS working (READ_ONLY)")
-        con.execute(f"ATTACH {_literal(str(staging))} AS snapshot")
+        # the oldest storage format that holds everything published: DuckDB 1.1+ clients (what
+        # many R and DBeaver installs still have) open the snapshot
+        con.execute(f"ATTACH {_literal(str(staging))} AS snapshot (STORAGE_VERSION '{SNAPSHOT_STORAGE_VERSION}')")
         rows = con.execute(
             f"""SELECT schema_name, table_name, comment FROM duckdb_tables()
                 WHERE database_name = 'working' AND schema_name IN {PUBLISHED_SCHEMAS}
