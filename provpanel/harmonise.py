@@ -16,6 +16,7 @@ exchange rate, visibly), it is never turned into USD here.
 from __future__ import annotations
 
 import csv
+import difflib
 import os
 import re
 import unicodedata
@@ -148,6 +149,11 @@ def _unit_table() -> dict[str, tuple[str, Decimal]]:
     return table
 
 
+def unit_labels() -> dict[str, tuple[str, Decimal]]:
+    """Every printed unit of unit_factors.csv (normalised) -> (unit code, factor)."""
+    return dict(_unit_table())
+
+
 def clear_caches() -> None:
     """Forget the cached seed tables (tests that point SEEDS_DIR elsewhere call this)."""
     for cached in (catalog, _province_table_in, _province_codes_in, _panel_units_in, _indicator_table, _unit_table):
@@ -188,15 +194,30 @@ def resolve_province(label: object, *, file: object, where: str) -> str:
     """The two-digit code for a province spelling, `00` for a national total row."""
     code = lookup_province(label)
     if code is None:
+        shown = f"'{'' if label is None else str(label).strip()}'"
+        closest = closest_province_name(label)
         raise ExtractError(
             file,
             where,
             "a province name from "
             + ("province_aliases.csv" if _geography() == Path(config.SEEDS_DIR)
                else str(_geography() / "province_aliases.csv")),
-            f"'{'' if label is None else str(label).strip()}'",
+            shown + (f" (closest known name: '{closest}'; a misspelling is mapped only by a "
+                     "reviewed row of province_aliases.csv)" if closest else ""),
         )
     return code
+
+
+def closest_province_name(label: object) -> str | None:
+    """The known spelling nearest to an unknown one (`山两` -> `山西`), only for the error
+    message: a misspelling is never mapped by similarity, only by a reviewed alias."""
+    wanted = normalise_label(label)
+    if not wanted:
+        return None
+    spellings = {normalise_label(row["alias"]): row["alias"]
+                 for row in _read_seed("province_aliases.csv", _geography())}
+    match = difflib.get_close_matches(wanted, list(spellings), n=1, cutoff=0.5)
+    return spellings[match[0]] if match else None
 
 
 # ---------------------------------------------------------------- indicators
@@ -218,9 +239,10 @@ def resolve_indicator(label: object) -> tuple[str | None, str | None]:
     then the label without its bracketed unit."""
     table = _indicator_table()
     whole = normalise_label(label)
-    if whole in table:
-        return table[whole], None
     name, unit = split_unit(label)
+    if whole in table:
+        # an alias may carry its unit (`长途光缆线路长度(公里)`): the bracket still says the unit
+        return table[whole], unit if unit and lookup_unit(unit) else None
     return table.get(normalise_label(name)), unit
 
 
