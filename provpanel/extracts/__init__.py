@@ -18,7 +18,7 @@ from typing import Any
 from provpanel.errors import ExtractError
 from provpanel.extracts.cross_section import read_cross_section
 from provpanel.extracts.detect import FORMATS, classify_table
-from provpanel.extracts.frames import container_kind, read_container
+from provpanel.extracts.frames import check_not_compressed, container_kind, read_container
 from provpanel.extracts.national import read_national_table
 from provpanel.extracts.portal_long import read_portal_long
 from provpanel.extracts.text import decode, parse_table, read_bytes
@@ -59,6 +59,7 @@ def detect_format(path: str | Path, *, display_name: str | None = None) -> str:
     container = container_kind(data)
     if container:
         return container
+    check_not_compressed(data, file)
     text, encoding = decode(data, file)
     return classify_table(parse_table(text, encoding, file), file)
 
@@ -98,6 +99,7 @@ def read_extract(
             file, "column roles", "a data frame (.dta, .rds, .rda, .parquet) when `columns` or "
             "`breakdown` is given", "a file that is not a data frame",
         )
+    check_not_compressed(data, file)
     text, encoding = decode(data, file)  # binary, empty, mojibake: said before anything else
     if sheet is not None or sheets:
         raise ExtractError(

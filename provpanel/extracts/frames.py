@@ -36,11 +36,12 @@ from provpanel.extracts.values import (
 )
 
 CONTAINER_NAMES = {
-    "dta": "a Stata .dta file",
-    "rds": "an R .rds file",
-    "rdata": "an R data file (.rda, .RData)",
-    "parquet": "a Parquet file",
+    "dta": "Stata .dta file",
+    "rds": "R .rds file",
+    "rdata": "R data file (.rda, .RData)",
+    "parquet": "Parquet file",
 }
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz"}
 ROLES = ("province", "year", "value", "indicator", "unit", "breakdown")
 BREAKDOWN_NAMES = frozenset(
     {"breakdown", "category", "type", "component", "分类", "类别", "类型", "构成", "分组", "项目"}
@@ -94,6 +95,20 @@ def container_kind(data: bytes) -> str | None:
     return None
 
 
+def check_not_compressed(data: bytes, file: str) -> None:
+    """A compressed stream that is no container (a truncated .rda, a zipped CSV) is an error
+    that says so, not `binary content`."""
+    for magic, name in _COMPRESSED.items():
+        if data.startswith(magic):
+            raise ExtractError(
+                file,
+                "whole file",
+                "an R data file (.rda, .rds), a Stata or Parquet file, a workbook or a text extract",
+                f"a {name} stream that does not start like an R data file (truncated, or "
+                "another compressed content)",
+            )
+
+
 def _load(path: Path, kind: str, file: str) -> list[tuple[str | None, Any, dict[str, str]]]:
     """(object name, data frame, column labels) for every data frame of the file."""
     try:
@@ -116,7 +131,7 @@ def _load(path: Path, kind: str, file: str) -> list[tuple[str | None, Any, dict[
         return [(None, frame, {})]
     except Exception as exc:  # any library error on a broken container is bad input
         raise ExtractError(
-            file, "whole file", f"readable {CONTAINER_NAMES[kind]}", f"{type(exc).__name__}: {exc}"
+            file, "whole file", f"a readable {CONTAINER_NAMES[kind]}", f"{type(exc).__name__}: {exc}"
         ) from exc
 
 
