@@ -133,6 +133,18 @@ def test_breakdown_without_total_lists_its_values(tmp_path):
     assert "'合计'" in raised.value.expected and "'发明'" in raised.value.found
 
 
+def test_unnamed_breakdown_column_is_found_by_the_rows_it_splits(tmp_path):
+    frame = BREAKDOWN[BREAKDOWN["part"] != "合计"].rename(columns={"part": "chn_block4"})
+    path = write_frame(frame.reset_index(drop=True), tmp_path / "parts.dta")
+    with pytest.raises(ExtractError) as raised:
+        read_extract(path, indicator="patents_granted")
+    assert raised.value.where == "column 3 ('chn_block4', breakdown)"
+    assert raised.value.found == "the values '发明', '外观设计'"
+    values = read_extract(path, indicator="patents_granted", breakdown={"value": "外观设计"})
+    assert [(v.province_code, v.value, v.source_row) for v in values] == [
+        ("11", 20000.0, 2), ("44", 250000.0, 4)]
+
+
 def test_unknown_province_suggests_the_closest_name_but_maps_nothing(tmp_path):
     frame = LONG.copy()
     frame.loc[1, "province"] = "广冬省"

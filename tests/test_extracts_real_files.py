@@ -7,6 +7,7 @@ import io
 
 import openpyxl
 import pytest
+from cli_helpers import run_provpanel
 
 from provpanel.config import REPO_ROOT
 from provpanel.extracts import ExtractValue, detect_format, read_extract
@@ -272,8 +273,6 @@ def test_national_exchange_rate_table():
 
 
 def test_provpanel_parse_the_new_real_files(tmp_path):
-    from cli_helpers import run_provpanel
-
     expected = {
         ("patents_granted_sst_yearbook_2010-2023.rda", "--indicator", "patents_granted"): [
             ("11", "2021", "patents_granted", "198778.0"), ("44", "2010", "patents_granted", "119343.0"),

@@ -270,12 +270,30 @@ def _breakdown_column(frame: Any, names: list[str], roles: dict[str, int],
     return None
 
 
+def _unnamed_breakdown(frame: Any, names: list[str], roles: dict[str, int]) -> int | None:
+    """A column without a role that splits repeated province-years (`发明`, `外观设计` without
+    a total): returned so that the error lists its values, rather than a duplicate cell."""
+    keys = [roles[role] for role in ("province", "year", "indicator") if role in roles]
+    key_frame = frame.iloc[:, keys]
+    if not key_frame.duplicated().any():
+        return None
+    grouped = frame.groupby([frame.iloc[:, i] for i in keys], dropna=False, sort=False)
+    for index in range(len(names)):
+        if index in roles.values():
+            continue
+        if (grouped[frame.columns[index]].nunique(dropna=False) > 1).any():
+            return index
+    return None
+
+
 def _breakdown_rows(frame: Any, names: list[str], roles: dict[str, int],
                     breakdown: Mapping[str, str] | None, file: str, where: str) -> list[bool] | None:
     """Which rows hold the indicator (None: every row). The breakdown value is the manifest's,
     else the only one, else the total; anything else is an error listing the values."""
     index = _breakdown_column(frame, names, roles, breakdown)
     wanted = (breakdown or {}).get("value")
+    if index is None:
+        index = _unnamed_breakdown(frame, names, roles)
     if index is None:
         if wanted is not None:
             raise ExtractError(
