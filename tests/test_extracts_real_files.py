@@ -289,3 +289,41 @@ def test_provpanel_parse_the_new_real_files(tmp_path):
         rows = {tuple(row[:4]) for row in csv.reader(io.StringIO(completed.stdout))}
         for cell in cells:
             assert cell in rows, (name, cell)
+
+
+def test_an_edition_of_the_new_real_files_is_stored_with_provenance(tmp_path):
+    import shutil
+
+    import duckdb
+
+    from provpanel.ingest import prepare_edition, store_edition
+
+    edition = tmp_path / "real2024"
+    edition.mkdir()
+    names = ["patents_granted_sst_yearbook_2010-2023.rda", "trade_total_portal_api_2016-2024.csv",
+             "exchange_rate_national_1978-2014.csv"]
+    for name in names:
+        shutil.copyfile(NBS_REAL / name, edition / name)
+    (edition / "manifest.yml").write_text(
+        "edition: real2024\ntitle: real files\npublished: 2024-12-01\nsource: ../shared/data/nbs_real\n"
+        "files:\n"
+        f"  - path: {names[0]}\n    indicator: patents_granted\n    breakdown: {{value: 合计}}\n"
+        f"  - path: {names[1]}\n    indicator: trade_total\n"
+        f"  - path: {names[2]}\n",
+        encoding="utf-8",
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    store_edition(prepare_edition(edition), warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """select file, sheet, source_row, source_col, province_code, year, indicator, value, unit
+               from raw.extract_values
+               where (indicator = 'patents_granted' and province_code = '44' and year = 2020)
+                  or (indicator = 'trade_total' and province_code = '11' and year = 2021)
+                  or (indicator = 'exchange_rate' and year = 2008)
+               order by indicator""").fetchall()
+    assert rows == [
+        (names[2], None, 32, 5, "00", 2008, "exchange_rate", 694.51, "cny_per_100usd"),
+        (names[0], "RDPatentAuthority", 461, 4, "44", 2020, "patents_granted", 709725.0, "piece"),
+        (names[1], None, 7, 7, "11", 2021, "trade_total", 47096000.0, "usd_10k"),
+    ]
