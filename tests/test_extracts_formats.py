@@ -404,3 +404,16 @@ def test_seed_tables_are_consistent():
     for row in rows("unit_factors.csv"):
         assert row["unit_code"] in harmonise.UNIT_DIMENSIONS, row
         assert float(row["factor"]) > 0
+
+
+def test_a_catalog_label_with_its_unit_in_brackets_keeps_the_unit(tmp_path):
+    # `长途光缆线路长度(公里)` is itself an alias: its bracket still states the unit, so the
+    # value is not taken as unit-less; `(CNY per USD)` is a factor 100 from CNY per 100 USD.
+    text = ("\ufeff时间：2021年\n地区,长途光缆线路长度 (公里),Exchange rate (CNY per USD)\n"
+            "北京市,9979,6.4515\n")
+    path = write(tmp_path, text, "utf-8")
+    values = by_key(read_extract(path))
+    cable = values[("11", 2021, "optical_cable_length")]
+    assert (cable.value, cable.unit, cable.source_unit) == (9979, "km", "公里")
+    rate = values[("11", 2021, "exchange_rate")]
+    assert (rate.value, rate.unit, rate.source_unit) == (pytest.approx(645.15), "cny_per_100usd", "CNY per USD")
