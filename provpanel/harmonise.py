@@ -6,6 +6,8 @@ Reads three lookups from the dbt seeds folder (`provpanel.config.SEEDS_DIR`), on
   own provinces.csv: the scale benchmark's prefectures and counties)
 - `indicator_aliases.csv` (label, indicator): printed indicator labels -> catalog code
 - `unit_factors.csv`      (unit_label, unit_code, factor): printed unit -> unit code and factor
+- `portal_indicator_codes.csv` (portal_db, portal_code, portal_name, portal_unit, indicator):
+  the portal's indicator codes -> catalog code, reviewed
 and the indicator catalog (`indicator_catalog.csv`) for each indicator's canonical unit.
 
 Units of one dimension convert into each other (`人` into `person_10k`); the one permitted
@@ -149,6 +151,16 @@ def _unit_table() -> dict[str, tuple[str, Decimal]]:
     return table
 
 
+@lru_cache(maxsize=1)
+def portal_indicator_codes() -> dict[str, tuple[dict[str, str], ...]]:
+    """The reviewed `portal_indicator_codes.csv` (portal_db, portal_code, portal_name,
+    portal_unit, indicator): portal code -> its rows (one per portal database)."""
+    codes: dict[str, list[dict[str, str]]] = {}
+    for row in _read_seed("portal_indicator_codes.csv"):
+        codes.setdefault(row["portal_code"].strip(), []).append(row)
+    return {code: tuple(rows) for code, rows in codes.items()}
+
+
 def unit_labels() -> dict[str, tuple[str, Decimal]]:
     """Every printed unit of unit_factors.csv (normalised) -> (unit code, factor)."""
     return dict(_unit_table())
@@ -156,7 +168,8 @@ def unit_labels() -> dict[str, tuple[str, Decimal]]:
 
 def clear_caches() -> None:
     """Forget the cached seed tables (tests that point SEEDS_DIR elsewhere call this)."""
-    for cached in (catalog, _province_table_in, _province_codes_in, _panel_units_in, _indicator_table, _unit_table):
+    for cached in (catalog, _province_table_in, _province_codes_in, _panel_units_in, _indicator_table, _unit_table,
+                   portal_indicator_codes):
         cached.cache_clear()
 
 

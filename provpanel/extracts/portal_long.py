@@ -19,7 +19,6 @@ one data node a row, with the portal's indicator code, its region code, the year
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
@@ -64,15 +63,6 @@ def is_portal_long_header(cells: list[str]) -> bool:
     return all(role in roles for role in REQUIRED)
 
 
-@lru_cache(maxsize=1)
-def portal_codes() -> dict[str, list[dict[str, str]]]:
-    """portal code -> its rows of the reviewed seed (one per portal database)."""
-    codes: dict[str, list[dict[str, str]]] = {}
-    for row in harmonise._read_seed(PORTAL_CODES_SEED):
-        codes.setdefault(row["portal_code"].strip(), []).append(row)
-    return codes
-
-
 def _region(code: str, name: str | None, *, file: str, where: str, name_where: str) -> str:
     if not (len(code) == 6 and code.isdigit() and code.endswith("0000")
             and (code[:2] in harmonise.province_codes() or code == "000000")):
@@ -91,7 +81,7 @@ def _region(code: str, name: str | None, *, file: str, where: str, name_where: s
 
 def _meaning(code: str, name: str | None, *, file: str, where: str, indicator: str | None,
              unit: str | None) -> ColumnMeaning:
-    rows = portal_codes().get(code, [])
+    rows = harmonise.portal_indicator_codes().get(code, ())
     targets = {row["indicator"] for row in rows}
     if len(targets) > 1:
         raise ExtractError(
