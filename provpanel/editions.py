@@ -497,6 +497,18 @@ _VALUE_FIELDS = ("province_code", "year", "indicator", "value", "unit", "source_
                  "source_unit", "in_catalog", "sheet", "source_row", "source_col")
 
 
+def _value_where(path: Path, value: Any) -> str:
+    """How an error names a value's cell: a data frame's row and column, else the file's."""
+    from provpanel.extracts.frames import container_kind
+
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if container_kind(head):
+        prefix = f"object '{value.sheet}', " if value.sheet is not None else ""
+        return f"{prefix}row {value.source_row}, column {value.source_col}"
+    return cell_where(value.sheet, value.source_row, value.source_col)
+
+
 def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
                         checksum: str | None = None) -> pd.DataFrame:
     """One file's values as raw rows, built column by column (an edition of counties has over
@@ -512,7 +524,7 @@ def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
             if not first <= value.year <= last:
                 raise ExtractError(
                     display,
-                    cell_where(value.sheet, value.source_row, value.source_col),
+                    _value_where(path, value),
                     f"a year within {first}-{last} (the manifest's years)",
                     str(value.year),
                 )

@@ -400,3 +400,13 @@ def test_manifest_frame_keys_are_validated(tmp_path, entry, key):
         load_manifest(edition)
     assert raised.value.file == str(edition / "manifest.yml")
     assert raised.value.where == f"manifest key {key}"
+
+
+def test_manifest_years_name_the_frame_row_of_a_value_outside(tmp_path):
+    from provpanel.editions import read_edition
+
+    edition = write_edition(tmp_path, {"indicator": "patents_granted", "years": [2022, 2023]})
+    with pytest.raises(ExtractError) as raised:
+        read_edition(edition)
+    assert (raised.value.file, raised.value.where, raised.value.found) == (
+        "sst2024/patents.rda", "object 'panel', row 1, column 4", "2021")
