@@ -253,8 +253,7 @@ def _column_roles(names: list[str], columns: Mapping[str, str] | None, where: st
     return roles
 
 
-def _breakdown_column(frame: Any, names: list[str], roles: dict[str, int],
-                      breakdown: Mapping[str, str] | None) -> int | None:
+def _breakdown_column(frame: Any, names: list[str], roles: dict[str, int]) -> int | None:
     """The breakdown column: the manifest's, a named one, or a text column without a role
     that holds a total label (`合计`)."""
     if "breakdown" in roles:
@@ -290,7 +289,7 @@ def _breakdown_rows(frame: Any, names: list[str], roles: dict[str, int],
                     breakdown: Mapping[str, str] | None, file: str, where: str) -> list[bool] | None:
     """Which rows hold the indicator (None: every row). The breakdown value is the manifest's,
     else the only one, else the total; anything else is an error listing the values."""
-    index = _breakdown_column(frame, names, roles, breakdown)
+    index = _breakdown_column(frame, names, roles)
     wanted = (breakdown or {}).get("value")
     if index is None:
         index = _unnamed_breakdown(frame, names, roles)
