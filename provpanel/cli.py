@@ -60,17 +60,30 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     from provpanel.errors import ExtractError
     from provpanel.extracts import read_extract
 
+    columns = {}
+    for given in args.column or []:
+        role, _, name = given.partition("=")
+        if not name:
+            print(f"provpanel parse: --column expects ROLE=NAME (e.g. province=prov), got '{given}'",
+                  file=sys.stderr)
+            return 2
+        columns[role.strip()] = name.strip()
+    breakdown = {key: value for key, value in (("column", args.breakdown_column),
+                                               ("value", args.breakdown)) if value}
     try:
         values = read_extract(Path(args.file), indicator=args.indicator, unit=args.unit, sheet=args.sheet,
-                              display_name=args.file)
+                              display_name=args.file, columns=columns or None,
+                              breakdown=breakdown or None)
     except ExtractError as err:
         print(f"provpanel parse: {err}", file=sys.stderr)
         return 1
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["province_code", "year", "indicator", "value", "unit",
                      "sheet", "source_row", "source_col", "source_value", "source_unit"])
+    # a national table (only code 00) is printed whole; elsewhere 全国 rows only on request
+    national_only = all(v.province_code == "00" for v in values)
     for v in values:
-        if v.province_code == "00" and not args.include_national:
+        if v.province_code == "00" and not (args.include_national or national_only):
             continue
         writer.writerow([v.province_code, v.year, v.indicator, repr(float(v.value)), v.unit,
                          v.sheet or "", v.source_row, v.source_col, v.source_value, v.source_unit or ""])
@@ -145,8 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("file")
     parse.add_argument("--indicator", help="catalog code, for a file without an indicator line")
     parse.add_argument("--unit", help="the unit as printed, for a file that does not state it")
-    parse.add_argument("--sheet", help="only this worksheet of a workbook")
-    parse.add_argument("--include-national", action="store_true", help="also print national (全国) rows, code 00")
+    parse.add_argument("--sheet", help="only this worksheet of a workbook (this object of an R file)")
+    parse.add_argument("--include-national", action="store_true",
+                       help="also print national (全国) rows, code 00 (a national table's are always printed)")
+    parse.add_argument("--breakdown", metavar="VALUE",
+                       help="the breakdown value that is the indicator (e.g. 合计) in a frame with a breakdown column")
+    parse.add_argument("--breakdown-column", metavar="NAME", help="the breakdown column of a data frame")
+    parse.add_argument("--column", action="append", metavar="ROLE=NAME",
+                       help="a data frame's column for a role (province, year, value, indicator, unit); repeatable")
     parse.set_defaults(func=_cmd_parse)
 
     report = sub.add_parser("report", help="print the regression tables and the comparison with the paper")

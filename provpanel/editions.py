@@ -30,8 +30,11 @@ MANIFEST_NAME = "manifest.yml"
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TOP_KEYS = {"edition", "title", "published", "source", "notes", "files"}
 _REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
-_FILE_KEYS = {"path", "indicator", "unit", "years", "notes", "sheets"}
+_FILE_KEYS = {"path", "indicator", "unit", "years", "notes", "sheets", "columns", "breakdown"}
 _SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
+# roles of a data frame's columns (`columns:`) and the keys of `breakdown:` (.dta, .rda, ...)
+_COLUMN_ROLES = ("province", "year", "value", "indicator", "unit")
+_BREAKDOWN_KEYS = {"column", "value"}
 
 RAW_COLUMNS: dict[str, str] = {
     "edition": "string",
@@ -59,6 +62,8 @@ class ManifestFile:
     years: tuple[int, int] | None = None
     notes: str | None = None
     sheets: dict[str, dict[str, str | None]] | None = None
+    columns: dict[str, str] | None = None  # role -> column name of a data frame
+    breakdown: dict[str, str] | None = None  # {column, value}: which rows are the indicator
 
 
 @dataclass(frozen=True)
@@ -280,6 +285,38 @@ def _sheets(check: _Checker, value: Any, where: str) -> dict[str, dict[str, str 
     return sheets
 
 
+def _columns(check: _Checker, value: Any, where: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise check.fail(where, "a mapping role -> column name, e.g. {province: prov, year: yr, "
+                         "value: val}", repr(value))
+    check.keys(value, set(_COLUMN_ROLES), f"{where}.")
+    columns: dict[str, str] = {}
+    for role in value:
+        name = check.text(value, role, f"{where}.{role}", required=True)
+        assert name is not None
+        if name in columns.values():
+            raise check.fail(f"{where}.{role}", "a column not named for another role", f"'{name}'")
+        columns[str(role)] = name
+    return columns
+
+
+def _breakdown(check: _Checker, value: Any, where: str) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or not value:
+        raise check.fail(where, "a mapping {column, value}, e.g. {column: 分类, value: 合计}",
+                         repr(value))
+    check.keys(value, _BREAKDOWN_KEYS, f"{where}.")
+    breakdown: dict[str, str] = {}
+    for key in value:
+        text = check.text(value, key, f"{where}.{key}", required=True)
+        assert text is not None
+        breakdown[str(key)] = text
+    return breakdown
+
+
 def _file_entry(check: _Checker, entry: Any, index: int) -> ManifestFile:
     where = f"files[{index}]"
     if not isinstance(entry, Mapping):
@@ -303,6 +340,8 @@ def _file_entry(check: _Checker, entry: Any, index: int) -> ManifestFile:
         years=_years(check, entry.get("years"), f"{where}.years"),
         notes=check.text(entry, "notes", f"{where}.notes", required=False),
         sheets=_sheets(check, entry.get("sheets"), f"{where}.sheets"),
+        columns=_columns(check, entry.get("columns"), f"{where}.columns"),
+        breakdown=_breakdown(check, entry.get("breakdown"), f"{where}.breakdown"),
     )
 
 
@@ -458,6 +497,18 @@ _VALUE_FIELDS = ("province_code", "year", "indicator", "value", "unit", "source_
                  "source_unit", "in_catalog", "sheet", "source_row", "source_col")
 
 
+def _value_where(path: Path, value: Any) -> str:
+    """How an error names a value's cell: a data frame's row and column, else the file's."""
+    from provpanel.extracts.frames import container_kind
+
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if container_kind(head):
+        prefix = f"object '{value.sheet}', " if value.sheet is not None else ""
+        return f"{prefix}row {value.source_row}, column {value.source_col}"
+    return cell_where(value.sheet, value.source_row, value.source_col)
+
+
 def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
                         checksum: str | None = None) -> pd.DataFrame:
     """One file's values as raw rows, built column by column (an edition of counties has over
@@ -466,14 +517,14 @@ def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
     display = f"{edition}/{entry.path}"
     checksum = checksum or sha256_of(path)
     values = read_extract(path, indicator=entry.indicator, unit=entry.unit, sheets=entry.sheets,
-                          display_name=display)
+                          display_name=display, columns=entry.columns, breakdown=entry.breakdown)
     if entry.years:
         first, last = entry.years
         for value in values:
             if not first <= value.year <= last:
                 raise ExtractError(
                     display,
-                    cell_where(value.sheet, value.source_row, value.source_col),
+                    _value_where(path, value),
                     f"a year within {first}-{last} (the manifest's years)",
                     str(value.year),
                 )

@@ -6,6 +6,8 @@ Reads three lookups from the dbt seeds folder (`provpanel.config.SEEDS_DIR`), on
   own provinces.csv: the scale benchmark's prefectures and counties)
 - `indicator_aliases.csv` (label, indicator): printed indicator labels -> catalog code
 - `unit_factors.csv`      (unit_label, unit_code, factor): printed unit -> unit code and factor
+- `portal_indicator_codes.csv` (portal_db, portal_code, portal_name, portal_unit, indicator):
+  the portal's indicator codes -> catalog code, reviewed
 and the indicator catalog (`indicator_catalog.csv`) for each indicator's canonical unit.
 
 Units of one dimension convert into each other (`人` into `person_10k`); the one permitted
@@ -16,6 +18,7 @@ exchange rate, visibly), it is never turned into USD here.
 from __future__ import annotations
 
 import csv
+import difflib
 import os
 import re
 import unicodedata
@@ -148,9 +151,25 @@ def _unit_table() -> dict[str, tuple[str, Decimal]]:
     return table
 
 
+@lru_cache(maxsize=1)
+def portal_indicator_codes() -> dict[str, tuple[dict[str, str], ...]]:
+    """The reviewed `portal_indicator_codes.csv` (portal_db, portal_code, portal_name,
+    portal_unit, indicator): portal code -> its rows (one per portal database)."""
+    codes: dict[str, list[dict[str, str]]] = {}
+    for row in _read_seed("portal_indicator_codes.csv"):
+        codes.setdefault(row["portal_code"].strip(), []).append(row)
+    return {code: tuple(rows) for code, rows in codes.items()}
+
+
+def unit_labels() -> dict[str, tuple[str, Decimal]]:
+    """Every printed unit of unit_factors.csv (normalised) -> (unit code, factor)."""
+    return dict(_unit_table())
+
+
 def clear_caches() -> None:
     """Forget the cached seed tables (tests that point SEEDS_DIR elsewhere call this)."""
-    for cached in (catalog, _province_table_in, _province_codes_in, _panel_units_in, _indicator_table, _unit_table):
+    for cached in (catalog, _province_table_in, _province_codes_in, _panel_units_in, _indicator_table, _unit_table,
+                   portal_indicator_codes):
         cached.cache_clear()
 
 
@@ -188,15 +207,30 @@ def resolve_province(label: object, *, file: object, where: str) -> str:
     """The two-digit code for a province spelling, `00` for a national total row."""
     code = lookup_province(label)
     if code is None:
+        shown = f"'{'' if label is None else str(label).strip()}'"
+        closest = closest_province_name(label)
         raise ExtractError(
             file,
             where,
             "a province name from "
             + ("province_aliases.csv" if _geography() == Path(config.SEEDS_DIR)
                else str(_geography() / "province_aliases.csv")),
-            f"'{'' if label is None else str(label).strip()}'",
+            shown + (f" (closest known name: '{closest}'; a misspelling is mapped only by a "
+                     "reviewed row of province_aliases.csv)" if closest else ""),
         )
     return code
+
+
+def closest_province_name(label: object) -> str | None:
+    """The known spelling nearest to an unknown one (`山两` -> `山西`), only for the error
+    message: a misspelling is never mapped by similarity, only by a reviewed alias."""
+    wanted = normalise_label(label)
+    if not wanted:
+        return None
+    spellings = {normalise_label(row["alias"]): row["alias"]
+                 for row in _read_seed("province_aliases.csv", _geography())}
+    match = difflib.get_close_matches(wanted, list(spellings), n=1, cutoff=0.5)
+    return spellings[match[0]] if match else None
 
 
 # ---------------------------------------------------------------- indicators
@@ -218,9 +252,10 @@ def resolve_indicator(label: object) -> tuple[str | None, str | None]:
     then the label without its bracketed unit."""
     table = _indicator_table()
     whole = normalise_label(label)
-    if whole in table:
-        return table[whole], None
     name, unit = split_unit(label)
+    if whole in table:
+        # an alias may carry its unit (`长途光缆线路长度(公里)`): the bracket still says the unit
+        return table[whole], unit if unit and lookup_unit(unit) else None
     return table.get(normalise_label(name)), unit
 
 

@@ -175,7 +175,7 @@ def test_non_numeric_workbook_cell_names_the_cell(tmp_path):
 def test_unknown_province_in_xls(tmp_path):
     book = xlwt.Workbook()
     sheet = book.add_sheet("GDP")
-    for r, row in enumerate([["Region", 2017], ["Atlantis", 3.0]]):
+    for r, row in enumerate([["100 million yuan", 2017], ["Atlantis", 3.0]]):
         for c, value in enumerate(row):
             sheet.write(r, c, value)
     path = tmp_path / "book.xls"

@@ -7,7 +7,7 @@ import pytest
 import xlwt
 
 from provpanel import harmonise
-from provpanel.extracts import detect_format, read_extract
+from provpanel.extracts import ExtractError, detect_format, read_extract
 
 DOWNLOAD_NAME = "分省年度数据 (3).csv"  # what every real portal download is called
 
@@ -78,10 +78,16 @@ def test_portal_current_utf8_bom_tab_comma_and_manifest_indicator(tmp_path):
     assert {v.unit for v in values.values()} == {"piece"}
 
 
-def test_current_export_without_unit_assumes_canonical_unit_visibly(tmp_path):
+def test_current_export_without_unit_is_an_error_until_one_is_given(tmp_path):
+    # The catalog's unit is never assumed: a forgotten unit would let 万元 pass as 亿元.
     path = write(tmp_path, CURRENT, "utf-8")
-    values = read_extract(path, indicator="patents_granted")
-    assert {(v.unit, v.source_unit) for v in values} == {("piece", None)}
+    with pytest.raises(ExtractError) as raised:
+        read_extract(path, indicator="patents_granted")
+    assert raised.value.file == str(path)
+    assert raised.value.where == "whole file (no 指标： line)"
+    assert "unit:" in raised.value.expected and "'patents_granted'" in raised.value.expected
+    values = read_extract(path, indicator="patents_granted", unit="件")
+    assert {(v.unit, v.source_unit) for v in values} == {("piece", "件")}
 
 
 CROSS_SECTION = (
@@ -226,7 +232,7 @@ def test_title_line_above_a_typed_table(tmp_path):
 def test_not_available_markers_are_no_value(tmp_path):
     text = "地区,2019年,2018年,2017年,2016年\n北京市,…,-,--,12.5\n"
     path = write(tmp_path, text, "utf-8")
-    values = read_extract(path, indicator="gdp")
+    values = read_extract(path, indicator="gdp", unit="亿元")
     assert [(v.year, v.value) for v in values] == [(2016, 12.5)]
 
 
@@ -290,7 +296,8 @@ def test_xls_one_indicator_per_sheet(tmp_path):
     path = tmp_path / "legacy.xls"
     book.save(str(path))
     assert detect_format(path) == "workbook"
-    everything = by_key(read_extract(path))  # sheet names are catalog labels here
+    # sheet names are catalog labels here; the employment sheet states no unit
+    everything = by_key(read_extract(path, unit="万人"))
     assert everything[("54", 2017, "population")].value == 337
     assert everything[("54", 2017, "population")].source_value == "337"
     assert everything[("61", 2018, "employment")].sheet == "employment "
@@ -397,3 +404,16 @@ def test_seed_tables_are_consistent():
     for row in rows("unit_factors.csv"):
         assert row["unit_code"] in harmonise.UNIT_DIMENSIONS, row
         assert float(row["factor"]) > 0
+
+
+def test_a_catalog_label_with_its_unit_in_brackets_keeps_the_unit(tmp_path):
+    # `长途光缆线路长度(公里)` is itself an alias: its bracket still states the unit, so the
+    # value is not taken as unit-less; `(CNY per USD)` is a factor 100 from CNY per 100 USD.
+    text = ("\ufeff时间：2021年\n地区,长途光缆线路长度 (公里),Exchange rate (CNY per USD)\n"
+            "北京市,9979,6.4515\n")
+    path = write(tmp_path, text, "utf-8")
+    values = by_key(read_extract(path))
+    cable = values[("11", 2021, "optical_cable_length")]
+    assert (cable.value, cable.unit, cable.source_unit) == (9979, "km", "公里")
+    rate = values[("11", 2021, "exchange_rate")]
+    assert (rate.value, rate.unit, rate.source_unit) == (pytest.approx(645.15), "cny_per_100usd", "CNY per USD")

@@ -7,6 +7,7 @@ import io
 
 import openpyxl
 import pytest
+from cli_helpers import run_provpanel
 
 from provpanel.config import REPO_ROOT
 from provpanel.extracts import ExtractValue, detect_format, read_extract
@@ -27,7 +28,12 @@ FILE_ARGUMENTS: dict[str, dict] = {
             "employment ": {"indicator": "employment", "unit": "万人"},
         }
     },
+    # an R data file: the frame states its unit (件); the breakdown's total (合计) is read
+    "patents_granted_sst_yearbook_2010-2023.rda": {"indicator": "patents_granted"},
+    "trade_total_portal_api_2016-2024.csv": {},
 }
+# National tables (province code 00 only): read like the others, checked apart.
+NATIONAL_FILES: dict[str, dict] = {"exchange_rate_national_1978-2014.csv": {}}
 EXPECTED_FORMATS = {
     "gdp_1993-2017_first-release.csv": "portal_classic",
     "patents_granted_2011-2025.csv": "portal_current",
@@ -36,6 +42,9 @@ EXPECTED_FORMATS = {
     "urban_unit_employment_2006-2025.csv": "portal_classic",
     "population_en_2010-2019.csv": "english",
     "provincial_workbook_1985-2018.xlsx": "workbook",
+    "patents_granted_sst_yearbook_2010-2023.rda": "rdata",
+    "trade_total_portal_api_2016-2024.csv": "portal_long",
+    "exchange_rate_national_1978-2014.csv": "national_table",
 }
 ALL_PROVINCES = {
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
@@ -61,8 +70,9 @@ def value_of(values, province, year, indicator) -> ExtractValue:
 
 
 def test_every_real_file_is_covered():
-    data_files = {p.name for p in NBS_REAL.iterdir() if p.suffix in {".csv", ".xlsx", ".xls"}}
-    assert data_files == set(FILE_ARGUMENTS)
+    data_files = {p.name for p in NBS_REAL.iterdir()
+                  if p.suffix in {".csv", ".xlsx", ".xls", ".rda", ".rds", ".dta", ".parquet"}}
+    assert data_files == set(FILE_ARGUMENTS) | set(NATIONAL_FILES)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_FORMATS))
@@ -193,3 +203,127 @@ def test_provenance_points_at_the_workbook_cell(real_values):
     assert rows[cell.source_row - 1][0] == "Yunan"
     assert rows[0][cell.source_col - 1] == 2017
     assert rows[cell.source_row - 1][cell.source_col - 1] == pytest.approx(cell.value)
+
+
+def test_sst_yearbook_rda_reads_the_total_of_the_breakdown(real_values):
+    values = real_values["patents_granted_sst_yearbook_2010-2023.rda"]
+    for province, year, expected in [("11", 2021, 198778), ("44", 2010, 119343),
+                                     ("32", 2015, 250290), ("44", 2020, 709725)]:
+        cell = value_of(values, province, year, "patents_granted")
+        assert (cell.value, cell.unit, cell.source_unit) == (expected, "piece", "件")
+        assert cell.sheet == "RDPatentAuthority"  # the R object's name
+    # the same value as the portal export of another source
+    portal = real_values["patents_granted_2011-2025.csv"]
+    assert value_of(portal, "44", 2020, "patents_granted").value == 709725
+    # names printed `北   京`, and the reviewed OCR misspellings 山两 / 两藏, all resolved
+    assert {v.year for v in values} == set(range(2010, 2024))
+    assert len({(v.province_code, v.year) for v in values}) == 32 * 14
+
+
+def test_sst_yearbook_rda_provenance_is_the_frame_row():
+    import pyreadr
+
+    frame = pyreadr.read_r(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda")["RDPatentAuthority"]
+    values = read_extract(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda",
+                          indicator="patents_granted")
+    cell = value_of(values, "11", 2021, "patents_granted")
+    row = frame.iloc[cell.source_row - 1]
+    assert "".join(row["province"].split()) == "北京" and row["year"] == "2021"
+    assert row["chn_block4"] == "合计"
+    assert frame.columns[cell.source_col - 1] == "value"
+    assert row.iloc[cell.source_col - 1] == 198778
+
+
+def test_sst_yearbook_rda_another_breakdown_value_on_request():
+    values = read_extract(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda",
+                          indicator="patents_granted", breakdown={"value": "发明"})
+    total = read_extract(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda",
+                         indicator="patents_granted")
+    invention = value_of(values, "11", 2021, "patents_granted")
+    assert invention.value < value_of(total, "11", 2021, "patents_granted").value
+    assert invention.source_row == value_of(total, "11", 2021, "patents_granted").source_row + 1
+
+
+def test_portal_api_long_table_trade_in_thousand_usd(real_values):
+    values = real_values["trade_total_portal_api_2016-2024.csv"]
+    beijing = value_of(values, "11", 2021, "trade_total")
+    assert (beijing.source_value, beijing.source_unit, beijing.unit) == ("470960000.0", "千美元", "usd_10k")
+    assert beijing.value == pytest.approx(47_096_000)
+    assert value_of(values, "44", 2016, "trade_total").value == pytest.approx(95_529_800.7)
+    assert {v.indicator for v in values} == {"trade_total"}
+    assert {v.year for v in values} == set(range(2016, 2025))
+    line = (NBS_REAL / "trade_total_portal_api_2016-2024.csv").read_text(encoding="utf-8-sig").splitlines()[
+        beijing.source_row - 1]
+    assert line.split(",")[beijing.source_col - 1] == "470960000.0"
+    assert line.split(",")[3] == "110000"
+
+
+def test_national_exchange_rate_table():
+    values = read_extract(NBS_REAL / "exchange_rate_national_1978-2014.csv")
+    assert {v.province_code for v in values} == {"00"}
+    for year, expected in [(2001, 827.7), (2008, 694.51), (2014, 614.28)]:
+        rate = value_of(values, "00", year, "exchange_rate")
+        assert (rate.value, rate.unit, rate.source_unit) == (expected, "cny_per_100usd", "美元=100")
+    usd = [v for v in values if v.indicator == "exchange_rate"]
+    assert {v.year for v in usd} == set(range(1985, 2015))  # 1978-1984 are empty: no values
+    # the other currencies are kept under their own label and printed unit, outside the catalog
+    yen = value_of(values, "00", 2001, "人民币对日元汇率")
+    assert (yen.in_catalog, yen.value, yen.unit) == (False, 6.8075, "日元=100")
+    assert not [v for v in values if v.indicator == "人民币对欧元汇率" and v.year < 2002]
+
+
+def test_provpanel_parse_the_new_real_files(tmp_path):
+    expected = {
+        ("patents_granted_sst_yearbook_2010-2023.rda", "--indicator", "patents_granted"): [
+            ("11", "2021", "patents_granted", "198778.0"), ("44", "2010", "patents_granted", "119343.0"),
+            ("32", "2015", "patents_granted", "250290.0"), ("44", "2020", "patents_granted", "709725.0")],
+        ("exchange_rate_national_1978-2014.csv",): [
+            ("00", "2001", "exchange_rate", "827.7"), ("00", "2008", "exchange_rate", "694.51"),
+            ("00", "2014", "exchange_rate", "614.28")],
+        ("trade_total_portal_api_2016-2024.csv",): [
+            ("11", "2021", "trade_total", "47096000.0"), ("44", "2016", "trade_total", "95529800.7")],
+    }
+    for (name, *options), cells in expected.items():
+        completed = run_provpanel(["parse", str(NBS_REAL / name), *options], home=tmp_path)
+        assert completed.returncode == 0, completed.stderr
+        rows = {tuple(row[:4]) for row in csv.reader(io.StringIO(completed.stdout))}
+        for cell in cells:
+            assert cell in rows, (name, cell)
+
+
+def test_an_edition_of_the_new_real_files_is_stored_with_provenance(tmp_path):
+    import shutil
+
+    import duckdb
+
+    from provpanel.ingest import prepare_edition, store_edition
+
+    edition = tmp_path / "real2024"
+    edition.mkdir()
+    names = ["patents_granted_sst_yearbook_2010-2023.rda", "trade_total_portal_api_2016-2024.csv",
+             "exchange_rate_national_1978-2014.csv"]
+    for name in names:
+        shutil.copyfile(NBS_REAL / name, edition / name)
+    (edition / "manifest.yml").write_text(
+        "edition: real2024\ntitle: real files\npublished: 2024-12-01\nsource: ../shared/data/nbs_real\n"
+        "files:\n"
+        f"  - path: {names[0]}\n    indicator: patents_granted\n    breakdown: {{value: 合计}}\n"
+        f"  - path: {names[1]}\n    indicator: trade_total\n"
+        f"  - path: {names[2]}\n",
+        encoding="utf-8",
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    store_edition(prepare_edition(edition), warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            """select file, sheet, source_row, source_col, province_code, year, indicator, value, unit
+               from raw.extract_values
+               where (indicator = 'patents_granted' and province_code = '44' and year = 2020)
+                  or (indicator = 'trade_total' and province_code = '11' and year = 2021)
+                  or (indicator = 'exchange_rate' and year = 2008)
+               order by indicator""").fetchall()
+    assert rows == [
+        (names[2], None, 32, 5, "00", 2008, "exchange_rate", 694.51, "cny_per_100usd"),
+        (names[0], "RDPatentAuthority", 461, 4, "44", 2020, "patents_granted", 709725.0, "piece"),
+        (names[1], None, 7, 7, "11", 2021, "trade_total", 47096000.0, "usd_10k"),
+    ]

@@ -2,7 +2,8 @@
 
     values = read_extract(path, indicator="patents_granted")
     detect_format(path)  # 'portal_classic', 'portal_current', 'cross_section', 'transposed',
-                         # 'english', 'workbook' or 'tidy'
+                         # 'english', 'workbook', 'tidy', 'portal_long', 'national_table',
+                         # or a data-frame container: 'dta', 'rds', 'rdata', 'parquet'
 
 The family is chosen by content, never by file name. Every expected problem with the input
 is an `provpanel.errors.ExtractError` naming the file, the place and what was expected.
@@ -17,6 +18,9 @@ from typing import Any
 from provpanel.errors import ExtractError
 from provpanel.extracts.cross_section import read_cross_section
 from provpanel.extracts.detect import FORMATS, classify_table
+from provpanel.extracts.frames import check_not_compressed, container_kind, read_container
+from provpanel.extracts.national import read_national_table
+from provpanel.extracts.portal_long import read_portal_long
 from provpanel.extracts.text import decode, parse_table, read_bytes
 from provpanel.extracts.tidy import read_tidy
 from provpanel.extracts.transposed import read_transposed
@@ -40,6 +44,8 @@ _TEXT_READERS = {
     "cross_section": read_cross_section,
     "transposed": read_transposed,
     "tidy": read_tidy,
+    "portal_long": read_portal_long,
+    "national_table": read_national_table,
 }
 
 
@@ -50,6 +56,10 @@ def detect_format(path: str | Path, *, display_name: str | None = None) -> str:
     data = read_bytes(path, file)
     if workbook_kind(data):
         return "workbook"
+    container = container_kind(data)
+    if container:
+        return container
+    check_not_compressed(data, file)
     text, encoding = decode(data, file)
     return classify_table(parse_table(text, encoding, file), file)
 
@@ -62,12 +72,16 @@ def read_extract(
     sheet: str | None = None,
     sheets: Mapping[str, Any] | None = None,
     display_name: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    breakdown: Mapping[str, str] | None = None,
 ) -> list[ExtractValue]:
     """Every value of one extract, in file order, with its provenance.
 
     `indicator`/`unit` come from the manifest or the --indicator flag; `sheet` restricts a
-    workbook to one sheet; `sheets` maps sheet name -> {indicator, unit}; `display_name` is
-    how the file is named in error messages (default: the path)."""
+    workbook to one sheet (an R file to one object); `sheets` maps sheet name -> {indicator,
+    unit}; `columns` (role -> column name) and `breakdown` ({column, value}) say how a data
+    frame's columns are read; `display_name` is how the file is named in error messages
+    (default: the path)."""
     path = Path(path)
     file = display_name or str(path)
     data = read_bytes(path, file)
@@ -76,6 +90,16 @@ def read_extract(
         return read_workbook(
             data, kind, file=file, indicator=indicator, unit=unit, sheet=sheet, sheets=sheets
         )
+    container = container_kind(data)
+    if container:
+        return read_container(path, container, file=file, indicator=indicator, unit=unit,
+                              sheet=sheet, sheets=sheets, columns=columns, breakdown=breakdown)
+    if columns or breakdown:
+        raise ExtractError(
+            file, "column roles", "a data frame (.dta, .rds, .rda, .parquet) when `columns` or "
+            "`breakdown` is given", "a file that is not a data frame",
+        )
+    check_not_compressed(data, file)
     text, encoding = decode(data, file)  # binary, empty, mojibake: said before anything else
     if sheet is not None or sheets:
         raise ExtractError(

@@ -52,7 +52,7 @@ def read_cross_section(
             given_unit=unit,
         )
     collector = ValueCollector(file)
-    for row in body_rows(table):
+    for row in body_rows(table, file):
         check_width(row, len(cells), file)
         province = harmonise.resolve_province(
             row.cell(0), file=file, where=f"line {row.line}, column 1"

@@ -1,10 +1,13 @@
 """Which format family a file is, from its content alone (real downloads are all called
-`分省年度数据 (3).csv`): workbook magic bytes, else the decoded text's header row."""
+`分省年度数据 (3).csv`): workbook and container magic bytes, else the decoded text's header
+row."""
 
 from __future__ import annotations
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
+from provpanel.extracts.national import is_national_table
+from provpanel.extracts.portal_long import is_portal_long_header
 from provpanel.extracts.text import TextTable
 from provpanel.extracts.tidy import is_tidy_header
 from provpanel.extracts.values import parse_year
@@ -17,6 +20,12 @@ FORMATS = (
     "english",
     "workbook",
     "tidy",
+    "portal_long",
+    "national_table",
+    "dta",
+    "rds",
+    "rdata",
+    "parquet",
 )
 TIME_WORDS = frozenset({"时间", "年份", "年", "年度", "year", "years", "time"})
 _CJK_START = "\u3400"
@@ -32,6 +41,8 @@ def classify_table(table: TextTable, file: str) -> str:
     cells = table.header_cells
     corner = harmonise.normalise_label(cells[0]) if cells else ""
     rest = cells[1:]
+    if is_portal_long_header(cells):
+        return "portal_long"
     if is_tidy_header(cells):
         return "tidy"
     if corner in TIME_WORDS and any(harmonise.lookup_province(c) for c in rest):
@@ -43,6 +54,8 @@ def classify_table(table: TextTable, file: str) -> str:
         if any(raw.endswith("\t") for raw in table.header.cells):
             return "portal_current"
         return "portal_classic"
+    if is_national_table(table):
+        return "national_table"
     if rest and any(rest):
         return "cross_section"
     raise ExtractError(

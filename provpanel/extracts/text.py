@@ -280,9 +280,10 @@ def parse_table(text: str, encoding: str, display_name: str) -> TextTable:
     return table
 
 
-def body_rows(table: TextTable) -> list[TextRow]:
+def body_rows(table: TextTable, file: str) -> list[TextRow]:
     """The rows of the table proper: blank rows skipped, everything from the first note
-    (`注：`, `数据来源：`, `Source:`) on is the footer and is set aside."""
+    (`注：`, `数据来源：`, `Source:`) on is the footer and is set aside. A header with no row
+    under it is an error: a truncated download, not an empty table."""
     rows: list[TextRow] = []
     notes: dict[str, bool] = {}  # first cells repeat (a long file's provinces): judge each once
     for row in table.body:
@@ -294,6 +295,14 @@ def body_rows(table: TextTable) -> list[TextRow]:
         if first and notes[first]:
             break  # a row with an empty first cell but data is kept: readers reject it
         rows.append(row)
+    if not rows:
+        assert table.header is not None
+        raise ExtractError(
+            file,
+            f"line {table.header.line}",
+            "rows of data under the header",
+            "a header only (no data rows)",
+        )
     return rows
 
 

@@ -96,7 +96,7 @@ def read_tidy(
     provinces: dict[str, str] = {}
     years: dict[str, int | None] = {}
     collector = ValueCollector(file)
-    for row in body_rows(table):
+    for row in body_rows(table, file):
         check_width(row, len(cells), file)
         label = row.cell(roles["province"])
         province = provinces.get(label)

@@ -23,7 +23,7 @@ def read_transposed(
     }
     meaning = file_meaning(table, file, indicator, unit)
     collector = ValueCollector(file)
-    for row in body_rows(table):
+    for row in body_rows(table, file):
         check_width(row, len(cells), file)
         year = parse_year(row.cell(0))
         if year is None:

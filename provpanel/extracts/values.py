@@ -215,13 +215,29 @@ def resolve_meaning(
         )
     printed = file_unit or given_unit
     if printed is None:
-        # Nothing printed anywhere: the catalog's canonical unit, with source_unit left empty
-        # so that the assumption stays visible in the raw table.
-        return ColumnMeaning(code, True, harmonise.canonical_unit(code), None, Decimal(1))
+        # Never assume the catalog's unit: a manifest that forgets it would store a file in
+        # 万元 as if it were 亿元 with every check green.
+        raise ExtractError(
+            file,
+            file_label_where,
+            f"a unit for '{code}': this file states none (no 单位 line, unit column or "
+            "bracketed unit), so give the manifest's `unit:` (or --unit), e.g. "
+            f"unit: {_example_unit(code)}",
+            "no unit",
+        )
     unit_where = file_label_where if file_unit else "argument unit"
     stored = harmonise.check_unit(printed, code, file=file, where=unit_where)
     multiplier = harmonise.unit_multiplier(printed, code, file=file, where=unit_where)
     return ColumnMeaning(code, True, stored, printed, multiplier)
+
+
+def _example_unit(code: str) -> str:
+    """A printed unit of the indicator's canonical unit, for the hint of an error."""
+    wanted = harmonise.canonical_unit(code)
+    for label, (unit_code, factor) in harmonise.unit_labels().items():
+        if unit_code == wanted and factor == 1:
+            return label
+    return wanted
 
 
 def title_names_indicator(title: str, given_indicator: str | None) -> bool:
@@ -240,6 +256,7 @@ class ValueCollector:
     def __init__(self, file: str) -> None:
         self.file = file
         self.values: list[ExtractValue] = []
+        self.where = cell_where  # how a cell is named in errors; frames name their columns
         self._seen: dict[tuple[str, int, str], tuple[str | None, int, int]] = {}
 
     def add_text_cell(self, row: Any, index: int, *, meaning: ColumnMeaning, province_code: str,
@@ -262,16 +279,16 @@ class ValueCollector:
         try:
             number = parse_number(raw, file=self.file, where="")
         except ExtractError as error:
-            raise ExtractError(self.file, cell_where(sheet, row, col), error.expected, error.found) from None
+            raise ExtractError(self.file, self.where(sheet, row, col), error.expected, error.found) from None
         if number is None:
             return
         key = (province_code, year, meaning.indicator)
         if key in self._seen:
             raise ExtractError(
                 self.file,
-                cell_where(sheet, row, col),
+                self.where(sheet, row, col),
                 f"one value per province, year and indicator (province {province_code}, "
-                f"{year}, '{meaning.indicator}' already read at {cell_where(*self._seen[key])})",
+                f"{year}, '{meaning.indicator}' already read at {self.where(*self._seen[key])})",
                 f"a second value '{cell_text(raw)}'",
             )
         self._seen[key] = (sheet, row, col)

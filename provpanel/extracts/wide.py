@@ -64,7 +64,7 @@ def read_wide(
     years = header_years(table.header, cells, file)
     meaning = file_meaning(table, file, indicator, unit)
     collector = ValueCollector(file)
-    for row in body_rows(table):
+    for row in body_rows(table, file):
         check_width(row, len(cells), file)
         province = harmonise.resolve_province(
             row.cell(0), file=file, where=f"line {row.line}, column 1"

@@ -266,6 +266,7 @@ def _read_sheet(
     blocks = 0
     years: dict[int, int] | None = None
     meaning: ColumnMeaning | None = None
+    header_row: int | None = None  # the open block's header, until a province row is read
     for row, cells in book.rows(sheet):
         filled = [value for value in cells if clean_cell(value)]
         if not filled:
@@ -273,6 +274,8 @@ def _read_sheet(
             continue
         first = cells[0] if cells else None
         if _is_header(cells):
+            _check_block_has_rows(header_row, sheet, file)
+            header_row = row
             years = _block_years(cells, sheet, row, file)
             meaning = _block_meaning(
                 sheet=sheet,
@@ -316,6 +319,7 @@ def _read_sheet(
         province = harmonise.resolve_province(
             clean_cell(first), file=file, where=f"sheet '{sheet}', cell A{row}"
         )
+        header_row = None
         for index, year in years.items():
             raw = cells[index] if index < len(cells) else None
             collector.add(
@@ -327,10 +331,22 @@ def _read_sheet(
                 col=index + 1,
                 sheet=sheet,
             )
+    _check_block_has_rows(header_row, sheet, file)
     if blocks == 0 and required:
         raise ExtractError(
             file,
             f"sheet '{sheet}'",
             "a table: a header row with years (e.g. 地区, 2019, 2020) and province rows",
             "no table",
+        )
+
+
+def _check_block_has_rows(header_row: int | None, sheet: str, file: str) -> None:
+    """A year header with no province row under it is a truncated table, not an empty one."""
+    if header_row is not None:
+        raise ExtractError(
+            file,
+            f"sheet '{sheet}', row {header_row}",
+            "province rows under the header",
+            "a header only (no data rows)",
         )
