@@ -122,9 +122,15 @@ def parse_number(raw: object, *, file: str, where: str) -> Decimal | None:
             f"'{text}'",
         )
     try:
-        return Decimal(text)
+        number = Decimal(text)
     except InvalidOperation as exc:  # pragma: no cover - the pattern already guards this
         raise ExtractError(file, where, "a number", f"'{text}'") from exc
+    as_float = float(number)
+    if not math.isfinite(as_float) or (as_float == 0 and number != 0):
+        # 1e400 would be stored as inf, 1e-400 as 0: neither is what the cell says
+        raise ExtractError(file, where, "a number within the range of a double (about 1e-308 to 1e308)",
+                           f"'{text}'")
+    return number
 
 
 def parse_year(raw: object) -> int | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -49,10 +51,16 @@ def workbook_kind(data: bytes) -> str | None:
     return None
 
 
+# a formula cell in a sheet's XML: <c ...><f>SUM(B2:B9)</f>[<v>cached</v>]</c>
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
 @dataclass
 class _Book:
     kind: str
     handle: Any
+    file: str = ""
+    formulas: Any = None  # a second, formula-reading handle, only for workbooks with formulas
 
     @property
     def sheet_names(self) -> list[str]:
@@ -65,8 +73,27 @@ class _Book:
         if self.kind == "xlsx":
             sheet = self.handle[name]
             sheet.reset_dimensions()  # some writers record a wrong used range
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
-                yield number, list(values)
+            rows = sheet.iter_rows(min_row=1, values_only=True)
+            if self.formulas is None:
+                for number, values in enumerate(rows, 1):
+                    yield number, list(values)
+                return
+            formula_sheet = self.formulas[name]
+            formula_sheet.reset_dimensions()
+            pairs = itertools.zip_longest(rows, formula_sheet.iter_rows(min_row=1, values_only=True))
+            for number, (values, written) in enumerate(pairs, 1):
+                values = list(values or ())
+                for col, text in enumerate(written or (), 1):
+                    if isinstance(text, str) and text.startswith("=") and (
+                            col > len(values) or values[col - 1] is None):
+                        # a formula whose result was never saved (a file written by a script,
+                        # not by a spreadsheet program) would read as an empty cell
+                        raise ExtractError(
+                            self.file, f"sheet '{name}', cell {column_letter(col)}{number}",
+                            "a value: the formula's result is not saved in the file; open the workbook "
+                            "in Excel or LibreOffice and save it, so that the results are stored",
+                            f"the formula '{text}' without a saved result")
+                yield number, values
             return
         import xlrd
 
@@ -87,6 +114,8 @@ class _Book:
     def close(self) -> None:
         if self.kind == "xlsx":
             self.handle.close()
+            if self.formulas is not None:
+                self.formulas.close()
         else:
             self.handle.release_resources()
 
@@ -105,7 +134,23 @@ def _open(data: bytes, kind: str, file: str) -> _Book:
         raise ExtractError(
             file, "whole file", f"a readable .{kind} workbook", f"{type(exc).__name__}: {exc}"
         ) from exc
-    return _Book(kind, handle)
+    return _Book(kind, handle, file, _formula_handle(data) if kind == "xlsx" else None)
+
+
+def _formula_handle(data: bytes) -> Any:
+    """A formula-reading view of an .xlsx, only when one of its sheets holds a formula (most
+    downloads hold none, and a second parse would double the cost of reading them)."""
+    import openpyxl
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        has_formula = any(
+            _FORMULA_TAG.search(archive.read(member))
+            for member in archive.namelist()
+            if member.startswith("xl/worksheets/") and member.endswith(".xml")
+        )
+    if not has_formula:
+        return None
+    return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
 
 
 def _find_sheet(name: str, available: list[str], file: str) -> str:
