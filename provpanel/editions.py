@@ -199,7 +199,25 @@ class _Checker:
 
 class _ManifestLoader(yaml.SafeLoader):
     """SafeLoader that leaves dates as text: `published: 2022-02-30` must become a
-    ManifestError naming the key, not a ValueError from inside PyYAML."""
+    ManifestError naming the key, not a ValueError from inside PyYAML; and refuses a key
+    given twice in one mapping (PyYAML would keep the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, _value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    first = seen[key].start_mark
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"the key '{key}' a second time in one mapping (first at line {first.line + 1}); "
+                        "each key may be given once",
+                        key_node.start_mark,
+                    )
+                if isinstance(key, (str, int, float, bool)):
+                    seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
 
 
 _ManifestLoader.yaml_implicit_resolvers = {

@@ -264,3 +264,20 @@ def test_bad_file_fails_the_whole_edition(tmp_path):
     with pytest.raises(ExtractError) as caught:
         read_edition(folder)
     assert caught.value.file == "csy2021/workbook.xlsx"
+
+
+@pytest.mark.parametrize("original, doubled", [
+    ("edition: csy2021\n", "edition: csy2021\nedition: csy2022\n"),
+    ("  indicator: patents_granted\n", "  indicator: patents_granted\n  indicator: gdp\n"),
+])
+def test_a_key_given_twice_is_an_error_not_the_last_one_winning(tmp_path, original, doubled):
+    folder = make_edition(tmp_path)
+    text = (folder / "manifest.yml").read_text(encoding="utf-8")
+    assert original in text
+    (folder / "manifest.yml").write_text(text.replace(original, doubled, 1), encoding="utf-8")
+    line = text[: text.index(original)].count("\n") + 2  # the second occurrence's line
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(folder)
+    message = str(caught.value)
+    assert "manifest.yml" in message and f"line {line}," in message
+    assert "a second time" in message and "first at line" in message
