@@ -1,6 +1,9 @@
-"""Figures (matplotlib, Agg backend): our coefficients against the paper's; IC and TU by region.
+"""Figures (matplotlib, Agg backend): our coefficients against the paper's, the mediation
+paths, IC and TU by region.
 
-Each function takes the output path, writes a PNG there and returns the path.
+Each `plot_*` function takes the output path, writes a PNG there and an SVG beside it, and
+returns the PNG's path; each `*_figure` function builds the figure without writing it (what
+the tests inspect).
 """
 
 from __future__ import annotations
@@ -13,6 +16,16 @@ import pandas as pd
 from analysis.errors import AnalysisInputError
 
 Z_95 = 1.959963984540054
+KEY_TERMS = ("ic", "ic2")  # the coefficients the paper is about
+MEDIATION_PATHS = (("a", "a: IC → M"), ("b", "b: M → TU"), ("c", "c: IC → TU (total)"),
+                   ("c_prime", "c′: IC → TU (direct)"))
+
+
+def paper_order(model_ids) -> list[str]:
+    """Model ids in the paper's order: numbered models by number (never 10 before 2), then
+    the named variants in the order they come."""
+    unique = list(dict.fromkeys(str(m) for m in model_ids))
+    return sorted((m for m in unique if m.isdigit()), key=int) + [m for m in unique if not m.isdigit()]
 
 
 def _pyplot():
@@ -24,6 +37,82 @@ def _pyplot():
     return plt
 
 
+def _our_interval(rows: pd.DataFrame, our_ci: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """estimate ± 1.96 SE, or the exact interval from `our_ci` (model_id, term, ci_low, ci_high)."""
+    low = rows["estimate"] - Z_95 * rows["std_error"]
+    high = rows["estimate"] + Z_95 * rows["std_error"]
+    if our_ci is not None and {"ci_low", "ci_high"} <= set(our_ci.columns):
+        exact = rows[["model_id", "term"]].merge(
+            our_ci[["model_id", "term", "ci_low", "ci_high"]].drop_duplicates(["model_id", "term"]),
+            on=["model_id", "term"], how="left")
+        low = exact["ci_low"].where(exact["ci_low"].notna(), low.to_numpy()).set_axis(rows.index)
+        high = exact["ci_high"].where(exact["ci_high"].notna(), high.to_numpy()).set_axis(rows.index)
+    return low, high
+
+
+def _term_panel(axes, rows: pd.DataFrame, our_ci: pd.DataFrame | None, *, title: str) -> None:
+    """One term: each model a row (paper's order, top down), published (grey squares) above
+    ours (blue circles), both with 95 % intervals, a zero line."""
+    order = paper_order(rows["model_id"])
+    rows = rows.set_index(rows["model_id"].astype(str)).loc[order].reset_index(drop=True)
+    low, high = _our_interval(rows, our_ci)
+    positions = np.arange(len(rows))[::-1].astype(float)
+    axes.errorbar(rows["published_coef"], positions + 0.15, xerr=Z_95 * rows["published_se"],
+                  fmt="s", color="tab:gray", label="published", ms=4)
+    estimate = rows["estimate"]
+    axes.errorbar(estimate, positions - 0.15, xerr=[estimate - low, high - estimate],
+                  fmt="o", color="tab:blue", label="ours", ms=4)
+    axes.axvline(0.0, color="black", linewidth=0.6)
+    axes.set_yticks(positions)
+    axes.set_yticklabels([f"Model {m}" if str(m).isdigit() else str(m) for m in rows["model_id"]],
+                         fontsize=7)
+    axes.set_title(title, fontsize=9)
+    axes.set_xlabel("coefficient (95 % interval)", fontsize=8)
+
+
+def key_terms_figure(comparison: pd.DataFrame, *, terms: tuple[str, ...] = KEY_TERMS,
+                     our_ci: pd.DataFrame | None = None):
+    """Small multiples: one panel per key term (IC, IC2), every model that has it."""
+    plt = _pyplot()
+    present = [t for t in terms if (comparison["term"] == t).any()]
+    if not present:
+        raise AnalysisInputError(f"comparison: none of the key terms {list(terms)} to plot")
+    heights = [int((comparison["term"] == t).sum()) for t in present]
+    figure, axes_list = plt.subplots(1, len(present), figsize=(5.5 * len(present), max(3.0, 0.32 * max(heights) + 1.2)),
+                                     squeeze=False)
+    for axes, term in zip(axes_list[0], present):
+        rows = comparison[comparison["term"] == term].reset_index(drop=True)
+        _term_panel(axes, rows, our_ci, title=f"{rows['term_display'].iloc[0]}: ours vs published")
+    axes_list[0][0].legend(loc="best", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def all_terms_figure(comparison: pd.DataFrame, *, include_constant: bool = False,
+                     our_ci: pd.DataFrame | None = None):
+    """Every term in its own panel with its own scale (coefficients of different sizes never
+    share an axis)."""
+    plt = _pyplot()
+    rows = comparison if include_constant else comparison[comparison["term"] != "const"]
+    if rows.empty:
+        raise AnalysisInputError("comparison: no rows to plot")
+    terms = list(dict.fromkeys([*[t for t in KEY_TERMS if (rows["term"] == t).any()], *rows["term"]]))
+    columns = min(3, len(terms))
+    lines = int(np.ceil(len(terms) / columns))
+    tallest = max(int((rows["term"] == t).sum()) for t in terms)
+    figure, axes_grid = plt.subplots(lines, columns, figsize=(5 * columns, lines * max(2.6, 0.3 * tallest + 1.2)),
+                                     squeeze=False)
+    flat = axes_grid.ravel()
+    for axes, term in zip(flat, terms):
+        term_rows = rows[rows["term"] == term].reset_index(drop=True)
+        _term_panel(axes, term_rows, our_ci, title=str(term_rows["term_display"].iloc[0]))
+    for axes in flat[len(terms):]:
+        axes.set_visible(False)
+    flat[0].legend(loc="best", fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
 def plot_coefficients(
     comparison: pd.DataFrame,
     path: str | Path,
@@ -31,43 +120,46 @@ def plot_coefficients(
     include_constant: bool = False,
     our_ci: pd.DataFrame | None = None,
 ) -> Path:
-    """Ours (circles) and published (squares) estimates with 95 % intervals, one row per term.
-
-    `comparison` is `analysis.compare.compare(...)`. Our interval is estimate ± 1.96 SE
-    unless `our_ci` (estimates with model_id, term, ci_low, ci_high) gives the exact one;
-    the published interval is coef ± 1.96 SE. Absorbed and unestimated terms show only the
-    published point.
-    """
+    """Every term, one panel per term (per-term scale): ours and published with 95 % intervals."""
     plt = _pyplot()
-    rows = comparison if include_constant else comparison[comparison["term"] != "const"]
-    if rows.empty:
-        raise AnalysisInputError("comparison: no rows to plot")
-    rows = rows.reset_index(drop=True)
-    ours_low = rows["estimate"] - Z_95 * rows["std_error"]
-    ours_high = rows["estimate"] + Z_95 * rows["std_error"]
-    if our_ci is not None:
-        exact = rows.merge(our_ci[["model_id", "term", "ci_low", "ci_high"]],
-                           on=["model_id", "term"], how="left")
-        ours_low, ours_high = exact["ci_low"], exact["ci_high"]
-    positions = np.arange(len(rows))[::-1].astype(float)
-    figure, axes = plt.subplots(figsize=(8, max(3.0, 0.28 * len(rows))))
-    axes.errorbar(
-        rows["published_coef"], positions + 0.15,
-        xerr=Z_95 * rows["published_se"], fmt="s", color="tab:gray", label="published", ms=4,
-    )
-    axes.errorbar(
-        rows["estimate"], positions - 0.15,
-        xerr=[rows["estimate"] - ours_low, ours_high - rows["estimate"]],
-        fmt="o", color="tab:blue", label="ours", ms=4,
-    )
-    axes.axvline(0.0, color="black", linewidth=0.6)
-    axes.set_yticks(positions)
-    axes.set_yticklabels([f"M{m} {t}" for m, t in zip(rows["model_id"], rows["term_display"])],
-                         fontsize=7)
-    axes.set_xlabel("coefficient (95 % interval)")
-    axes.legend(loc="best", fontsize=8)
+    return _save(all_terms_figure(comparison, include_constant=include_constant, our_ci=our_ci), plt, path)
+
+
+def plot_key_terms(comparison: pd.DataFrame, path: str | Path, *, our_ci: pd.DataFrame | None = None) -> Path:
+    """IC and IC2, one panel each, models in the paper's order: the paper's question at a glance."""
+    plt = _pyplot()
+    return _save(key_terms_figure(comparison, our_ci=our_ci), plt, path)
+
+
+def mediation_figure(mediation: pd.DataFrame):
+    """Per mediator, the paths a, b, c and c′ with 95 % intervals (estimate ± 1.96 SE); a path
+    that could not be estimated (e.g. static FMA, absorbed) is left empty and said so."""
+    plt = _pyplot()
+    if mediation.empty:
+        raise AnalysisInputError("mediation: no mediators to plot")
+    figure, axes_list = plt.subplots(1, len(mediation), figsize=(4.2 * len(mediation), 3.2), squeeze=False)
+    for axes, (_, row) in zip(axes_list[0], mediation.iterrows()):
+        positions = np.arange(len(MEDIATION_PATHS))[::-1].astype(float)
+        for position, (name, _label) in zip(positions, MEDIATION_PATHS):
+            estimate, se = row.get(name), row.get(f"{name}_se")
+            if pd.notna(estimate) and pd.notna(se):
+                axes.errorbar([estimate], [position], xerr=[[Z_95 * se], [Z_95 * se]], fmt="o",
+                              color="tab:blue", ms=4)
+        axes.axvline(0.0, color="black", linewidth=0.6)
+        axes.set_yticks(positions)
+        axes.set_yticklabels([label for _, label in MEDIATION_PATHS], fontsize=7)
+        title = f"M = {str(row['mediator']).upper()}"
+        if pd.isna(row.get("a")):
+            title += " (not identified)"
+        axes.set_title(title, fontsize=9)
+        axes.set_xlabel("estimate (95 % interval)", fontsize=8)
     figure.tight_layout()
-    return _save(figure, plt, path)
+    return figure
+
+
+def plot_mediation_paths(mediation: pd.DataFrame, path: str | Path) -> Path:
+    plt = _pyplot()
+    return _save(mediation_figure(mediation), plt, path)
 
 
 def plot_trends_by_region(
@@ -75,6 +167,12 @@ def plot_trends_by_region(
 ) -> Path:
     """Mean of each variable (default IC and TU) by region and year, one panel per variable."""
     plt = _pyplot()
+    return _save(trends_by_region_figure(panel, variables=variables), plt, path)
+
+
+def trends_by_region_figure(panel: pd.DataFrame, *, variables: tuple[str, ...] = ("ic", "tu")):
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
     needed = {"region", "year", *variables}
     missing = sorted(needed - set(panel.columns))
     if missing:
@@ -86,14 +184,17 @@ def plot_trends_by_region(
             axes.plot(rows["year"], rows[variable], marker=".", label=str(region))
         axes.set_title(f"{variable.upper()} by region (mean over provinces)")
         axes.set_xlabel("year")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2002.5
         axes.legend(fontsize=8)
     figure.tight_layout()
-    return _save(figure, plt, path)
+    return figure
 
 
 def _save(figure, plt, path: str | Path) -> Path:
+    """The figure as PNG at `path` and as SVG beside it (same name, .svg)."""
     output = Path(path)
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=120, format="png")
+    figure.savefig(output.with_suffix(".svg"), format="svg")
     plt.close(figure)
     return output

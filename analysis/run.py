@@ -56,8 +56,8 @@ class AnalysisResults:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def write_outputs(self, folder: str | Path) -> list[Path]:
-        """Tables in Markdown, LaTeX, HTML and CSV, and the two figures, into `folder`."""
-        from analysis.plots import plot_coefficients
+        """Tables in Markdown, LaTeX, HTML and CSV, and the figures (PNG + SVG), into `folder`."""
+        from analysis.plots import plot_coefficients, plot_key_terms, plot_mediation_paths
 
         output = Path(folder)
         output.mkdir(parents=True, exist_ok=True)
@@ -70,10 +70,14 @@ class AnalysisResults:
                 path = output / f"{name}.{suffix}"
                 path.write_text(text, encoding="utf-8")
                 written.append(path)
+        written.append(plot_key_terms(self.comparison, output / "key_terms_vs_published.png",
+                                      our_ci=self.estimates))
         written.append(
             plot_coefficients(self.comparison, output / "coefficients_vs_published.png",
                               our_ci=self.estimates)
         )
+        if not self.mediation.empty:
+            written.append(plot_mediation_paths(self.mediation, output / "mediation_paths.png"))
         return written
 
 
