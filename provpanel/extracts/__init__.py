@@ -2,7 +2,7 @@
 
     values = read_extract(path, indicator="patents_granted")
     detect_format(path)  # 'portal_classic', 'portal_current', 'cross_section', 'transposed',
-                         # 'english', 'workbook' or 'tidy'
+                         # 'english', 'workbook', 'tidy' or 'portal_json'
 
 The family is chosen by content, never by file name. Every expected problem with the input
 is an `provpanel.errors.ExtractError` naming the file, the place and what was expected.
@@ -17,6 +17,7 @@ from typing import Any
 from provpanel.errors import ExtractError
 from provpanel.extracts.cross_section import read_cross_section
 from provpanel.extracts.detect import FORMATS, classify_table
+from provpanel.extracts.portal_json import looks_like_portal_json, read_portal_json
 from provpanel.extracts.text import decode, parse_table, read_bytes
 from provpanel.extracts.tidy import read_tidy
 from provpanel.extracts.transposed import read_transposed
@@ -50,6 +51,8 @@ def detect_format(path: str | Path, *, display_name: str | None = None) -> str:
     data = read_bytes(path, file)
     if workbook_kind(data):
         return "workbook"
+    if looks_like_portal_json(data):
+        return "portal_json"
     text, encoding = decode(data, file)
     return classify_table(parse_table(text, encoding, file), file)
 
@@ -76,6 +79,11 @@ def read_extract(
         return read_workbook(
             data, kind, file=file, indicator=indicator, unit=unit, sheet=sheet, sheets=sheets
         )
+    if looks_like_portal_json(data):  # an answer of the portal's query interface (provpanel fetch)
+        if sheet is not None or sheets:
+            raise ExtractError(file, "sheet selection", "a workbook (.xlsx, .xls) when sheets are named",
+                               "a portal JSON answer")
+        return read_portal_json(data, file=file, indicator=indicator, unit=unit)
     text, encoding = decode(data, file)  # binary, empty, mojibake: said before anything else
     if sheet is not None or sheets:
         raise ExtractError(
