@@ -31,24 +31,18 @@ from provpanel.extracts.values import (
     resolve_meaning,
 )
 
-_OPENING = b'{"returncode"'
-
 
 def looks_like_portal_json(data: bytes) -> bool:
-    """A JSON object with `returncode` and `returndata`: decided by content, not by name."""
+    """A JSON object with a `returncode` key: decided by content, not by name. Not parsed here:
+    a truncated answer is still this family, and its reader says what is wrong with it."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"{") or b'"returncode"' not in data[:65536]:
-        return False
-    payload = _load(data, None)
-    return isinstance(payload, dict) and "returncode" in payload and "returndata" in payload
+    return head.startswith(b"{") and b'"returncode"' in data[:65536]
 
 
-def _load(data: bytes, file: str | None) -> Any:
+def _load(data: bytes, file: str) -> Any:
     try:
         return json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        if file is None:
-            return None
         raise ExtractError(file, "whole file", "a complete JSON answer of the portal",
                            f"invalid JSON ({error})") from None
 
