@@ -179,6 +179,21 @@ def test_html_page_that_persists_is_a_clear_error(portal, tmp_path):
     assert list_editions(tmp_path) == []
 
 
+def test_requests_wait_their_turn_and_back_off_exponentially(portal):
+    portal.state.faults["A020101"] = ["500", "html"]
+    waits: list[float] = []
+    settings = PortalSettings(url=portal.url, delay=30.0, timeout=5, retries=3, backoff=4.0)
+    client = PortalClient(settings, sleep=waits.append)
+    client.tree("fsnd", "zb")
+    client.query("fsnd", "A020101", "2020")
+    # each attempt after the first waits its turn (30 s after the previous one: the fake sleep
+    # lets no time pass); the retries are preceded by the back-off, 4 s then 8 s
+    turns = [w for w in waits if w not in (4.0, 8.0)]
+    assert [w for w in waits if w in (4.0, 8.0)] == [4.0, 8.0]
+    assert len(turns) == 3 and all(29 < w <= 30 for w in turns)
+    assert client.requests == 4 and portal.state.counts["data:fsnd:A020101"] == 3
+
+
 def test_time_out_then_success(portal, tmp_path):
     portal.state.faults["A020101"] = ["slow"]
     portal.state.slow_seconds = 1.5
