@@ -294,6 +294,38 @@ def test_rerun_fetches_only_what_is_missing(portal, tmp_path):
     assert [e.indicator for e in load_manifest(folder).files] == THREE
 
 
+def test_fetch_killed_halfway_resumes_where_it_stopped(portal, tmp_path):
+    import os
+    import subprocess
+    import time
+
+    from cli_helpers import PROVPANEL_BIN
+
+    state = portal.state
+    state.faults["A060101"] = ["slow"]  # the second answer hangs: the process is killed meanwhile
+    state.slow_seconds = 20
+    env = {**os.environ, **_env(portal), "PROVPANEL_PORTAL_TIMEOUT": "60", "PROVPANEL_EDITIONS": str(tmp_path),
+           "PROVPANEL_HOME": str(tmp_path / "home")}
+    process = subprocess.Popen([PROVPANEL_BIN, "fetch", "portal2026", "--indicators", ",".join(THREE),
+                                "--years", "2020-2021"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while state.counts["data:fsnd:A060101"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert state.counts["data:fsnd:A060101"] == 1, "the fetch never reached the second answer"
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    folder = tmp_path / "portal2026"
+    assert (folder / "gdp_fsnd_A020101.json").exists() and (folder / FETCH_MARKER).exists()
+    assert list_editions(tmp_path) == []
+
+    _fetch(portal, tmp_path, indicators=None, years=None)
+    assert (state.counts["data:fsnd:A020101"], state.counts["data:fsnd:A060101"], state.counts["data:hgnd:A060501"]) \
+        == (1, 2, 1)
+    assert [e.indicator for e in load_manifest(folder).files] == THREE
+
+
 def test_rerun_with_other_options_and_existing_editions_are_refused(portal, tmp_path):
     portal.state.faults["A060101"] = ["html"] * 3
     with pytest.raises(PortalError):
