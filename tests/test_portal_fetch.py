@@ -121,6 +121,11 @@ def test_reader_refuses_bad_answers_naming_the_file_and_place(tmp_path):
     unknown.write_text(json.dumps(payload), encoding="utf-8")
     with pytest.raises(ExtractError, match=r"data node 2 \(zb.A020101_reg.110000_sj.2020\): expected a region code"):
         read_extract(unknown)
+    del payload["returndata"]["datanodes"][1]["wds"][1]
+    regionless = tmp_path / "regionless.json"
+    regionless.write_text(json.dumps(payload), encoding="utf-8")
+    with pytest.raises(ExtractError, match=r"data node 2 .*: expected a region \(reg\) in wds"):
+        read_extract(regionless)
 
 
 def test_fetch_then_parse_from_the_command_line(portal, tmp_path):

@@ -79,6 +79,8 @@ def read_portal_json(data: bytes, *, file: str, indicator: str | None,
     if not isinstance(nodes, list) or not isinstance(wdnodes, list):
         raise ExtractError(file, "returndata", "lists datanodes and wdnodes", str(body)[:200])
     indicators = _dimension(wdnodes, "zb")
+    # an answer by region (fsnd) names a region on every node: one without is not national
+    by_region = bool(_dimension(wdnodes, "reg"))
     meanings: dict[str, ColumnMeaning] = {}
     collector = ValueCollector(file)
     for index, node in enumerate(nodes, start=1):
@@ -108,6 +110,8 @@ def read_portal_json(data: bytes, *, file: str, indicator: str | None,
         year = parse_year(dims["sj"])
         if year is None:
             raise ExtractError(file, where, "a year in the sj dimension, e.g. 2021", f"'{dims['sj']}'")
+        if by_region and "reg" not in dims:
+            raise ExtractError(file, where, "a region (reg) in wds, as wdnodes lists regions", "no region")
         province = (_province(dims["reg"], file=file, where=where) if "reg" in dims
                     else harmonise.NATIONAL_CODE)
         before = len(collector.values)
