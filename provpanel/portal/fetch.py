@@ -194,7 +194,11 @@ def fetch_edition(edition: str, *, editions_root: Path, indicators: list[str] | 
         f"years {data['years']}")
     if data["plan"] is None:
         say("  finding the indicators' codes in the portal's indicator tree")
-        data["plan"] = [r.as_dict() for r in resolve(data["indicators"], IndicatorTree(client), seed)]
+        try:
+            data["plan"] = [r.as_dict() for r in resolve(data["indicators"], IndicatorTree(client), seed)]
+        except PortalError:
+            _remove_empty(folder)  # nothing saved yet: nothing to resume, no folder left behind
+            raise
         state.save()
     plan = [Resolution(**entry) for entry in data["plan"]]
     for resolution in plan:
