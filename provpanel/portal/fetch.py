@@ -221,6 +221,8 @@ def fetch_edition(edition: str, *, editions_root: Path, indicators: list[str] | 
         raise FetchError(f"{edition}: nothing could be fetched, no edition written"
                          + "".join(f"\n  {ind}: {why}" for ind, why in result.not_fetched.items()))
     _write_manifest(folder, data)
+    for partial in folder.glob(".*.part"):  # left by a run killed while writing
+        partial.unlink()
     (folder / FETCH_MARKER).unlink()
     say(f"{edition}: complete, {len(result.files)} file(s) and manifest.yml in {folder}")
     return result
