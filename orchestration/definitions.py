@@ -6,6 +6,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from orchestration.defs.analysis import paper_models
 from orchestration.defs.discovery import build_discovery_sensor, build_panel_after_ingest_sensor
+from orchestration.defs.fetch import fetch_portal_edition_job
 from orchestration.defs.ingest import raw_edition
 from orchestration.defs.publish import published_snapshot
 from orchestration.defs.reports import edition_diff_report
@@ -23,7 +24,7 @@ build_panel_job = define_asset_job(
 defs = Definitions(
     assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot, edition_diff_report],
     asset_checks=[panel_suite_check],
-    jobs=[ingest_edition_job, build_panel_job],
+    jobs=[ingest_edition_job, build_panel_job, fetch_portal_edition_job],
     sensors=[
         build_discovery_sensor(ingest_edition_job),
         build_panel_after_ingest_sensor(ingest_edition_job, build_panel_job),

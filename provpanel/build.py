@@ -112,6 +112,11 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
 
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
+    from provpanel.editions import unfinished_editions
+
+    for name in unfinished_editions(paths.editions):  # never taken as an edition
+        print(f"provpanel build: skipped {name}: its fetch has not finished "
+              f"(re-run `provpanel fetch {name}` to complete it)", file=sys.stderr)
     fingerprint = build_fingerprint(paths)
     previous = last_build(paths)
     if (not force_ingest and previous and previous.get("fingerprint") == fingerprint

@@ -1,4 +1,5 @@
-"""`provpanel`: build the panel, query it, check a download, print the report, open the UI."""
+"""`provpanel`: build the panel, query it, check a download, fetch from the portal, print the report,
+open the UI."""
 
 from __future__ import annotations
 
@@ -90,6 +91,21 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    from provpanel.portal.client import PortalError
+    from provpanel.portal.fetch import FetchError, fetch_edition, parse_indicators, parse_years
+
+    try:
+        result = fetch_edition(args.edition, editions_root=get_paths().editions,
+                               indicators=parse_indicators(args.indicators), years=parse_years(args.years),
+                               say=lambda message: print(message, flush=True))
+    except (FetchError, PortalError) as err:
+        print(f"provpanel fetch: {err}", file=sys.stderr)
+        return 1
+    print(f"{result.requests} request(s); build with `provpanel build`", flush=True)
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from provpanel.report import print_report
 
@@ -167,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--column", action="append", metavar="ROLE=NAME",
                        help="a data frame's column for a role (province, year, value, indicator, unit); repeatable")
     parse.set_defaults(func=_cmd_parse)
+
+    fetch = sub.add_parser("fetch", help="fetch a new edition from the NBS data portal (PROVPANEL_PORTAL_URL)")
+    fetch.add_argument("edition", help="name of the new edition folder under PROVPANEL_EDITIONS")
+    fetch.add_argument("--indicators", help="catalog codes separated by commas, or all (default: all)")
+    fetch.add_argument("--years", help="e.g. 2001-2021, 2021 or LAST10 (default: the panel's span)")
+    fetch.set_defaults(func=_cmd_fetch)
 
     report = sub.add_parser("report", help="print the regression tables and the comparison with the paper")
     report.add_argument("--format", choices=["markdown", "latex", "html", "csv"], default="markdown")

@@ -31,6 +31,14 @@ EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TOP_KEYS = {"edition", "title", "published", "source", "notes", "files"}
 _REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
 _FILE_KEYS = {"path", "indicator", "unit", "years", "notes", "sheets", "columns", "breakdown"}
+# What `provpanel fetch` records of each answer it saved (docs/editions.md): all optional.
+_FETCH_KEYS = ("source_url", "query", "accessed", "sha256", "portal_db", "portal_code", "portal_name",
+               "portal_unit")
+_FILE_KEYS |= set(_FETCH_KEYS)
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+# Present while `provpanel fetch` is still writing the folder: not an edition yet.
+FETCH_MARKER = ".fetch-unfinished"
 _SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
 # roles of a data frame's columns (`columns:`) and the keys of `breakdown:` (.dta, .rda, ...)
 _COLUMN_ROLES = ("province", "year", "value", "indicator", "unit")
@@ -64,6 +72,14 @@ class ManifestFile:
     sheets: dict[str, dict[str, str | None]] | None = None
     columns: dict[str, str] | None = None  # role -> column name of a data frame
     breakdown: dict[str, str] | None = None  # {column, value}: which rows are the indicator
+    source_url: str | None = None
+    query: str | None = None
+    accessed: str | None = None  # UTC, ISO 8601 with Z
+    sha256: str | None = None  # of the bytes as received; checked when the file is read
+    portal_db: str | None = None
+    portal_code: str | None = None
+    portal_name: str | None = None
+    portal_unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +137,8 @@ def file_checksums(edition_dir: str | Path) -> dict[str, str]:
 
 def list_editions(editions_root: str | Path) -> list[str]:
     """Names of the folders under the editions root that hold a manifest.yml, sorted.
-    A missing root has no editions (a fresh checkout)."""
+    A missing root has no editions (a fresh checkout). A folder `provpanel fetch` has not
+    finished (FETCH_MARKER) is not an edition, manifest or not: see unfinished_editions."""
     root = Path(editions_root)
     if not root.exists():
         return []
@@ -131,7 +148,17 @@ def list_editions(editions_root: str | Path) -> list[str]:
         child.name
         for child in root.iterdir()
         if child.is_dir() and not child.name.startswith(".") and (child / MANIFEST_NAME).is_file()
+        and not (child / FETCH_MARKER).exists()
     )
+
+
+def unfinished_editions(editions_root: str | Path) -> list[str]:
+    """Folders under the editions root that an unfinished `provpanel fetch` left, sorted."""
+    root = Path(editions_root)
+    if not root.is_dir():
+        return []
+    return sorted(child.name for child in root.iterdir()
+                  if child.is_dir() and not child.name.startswith(".") and (child / FETCH_MARKER).exists())
 
 
 # ---------------------------------------------------------------- manifest validation
@@ -360,13 +387,42 @@ def _file_entry(check: _Checker, entry: Any, index: int) -> ManifestFile:
         sheets=_sheets(check, entry.get("sheets"), f"{where}.sheets"),
         columns=_columns(check, entry.get("columns"), f"{where}.columns"),
         breakdown=_breakdown(check, entry.get("breakdown"), f"{where}.breakdown"),
+        **_fetch_keys(check, entry, where),
     )
 
 
-def load_manifest(edition_dir: str | Path) -> Manifest:
-    """The validated manifest of one edition folder."""
+def _fetch_keys(check: _Checker, entry: Mapping, where: str) -> dict[str, str | None]:
+    """The keys `provpanel fetch` records (all optional, all text; three with a form)."""
+    found = {key: check.text(entry, key, f"{where}.{key}", required=False) for key in _FETCH_KEYS}
+    url = found["source_url"]
+    if url is not None and not url.lower().startswith(("http://", "https://")):
+        raise check.fail(f"{where}.source_url", "an http(s) URL", f"'{url}'")
+    accessed = found["accessed"]
+    if accessed is not None:
+        try:
+            datetime.datetime.fromisoformat(accessed)  # Python 3.11 reads the Z
+            valid = bool(_UTC_TIME.match(accessed))
+        except ValueError:
+            valid = False
+        if not valid:
+            raise check.fail(f"{where}.accessed", "a UTC time such as 2026-12-01T09:30:00Z", f"'{accessed}'")
+    checksum = found["sha256"]
+    if checksum is not None and not _SHA256.match(checksum):
+        raise check.fail(f"{where}.sha256", "64 lowercase hexadecimal digits", f"'{checksum}'")
+    return found
+
+
+def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) -> Manifest:
+    """The validated manifest of one edition folder. A folder an unfinished fetch left is not
+    an edition (`allow_unfinished`: the fetch checks its manifest before it finishes)."""
     edition_dir = Path(edition_dir)
     manifest_path = edition_dir / MANIFEST_NAME
+    if (edition_dir / FETCH_MARKER).exists() and not allow_unfinished:
+        raise ManifestError(
+            edition_dir / FETCH_MARKER, "whole folder",
+            f"a finished edition (re-run `provpanel fetch {edition_dir.name}` to complete it)",
+            "a fetch that has not finished",
+        )
     data = _read_yaml(manifest_path)
     check = _Checker(manifest_path)
     if not isinstance(data, Mapping):
@@ -534,6 +590,9 @@ def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
     path = edition_dir / entry.path
     display = f"{edition}/{entry.path}"
     checksum = checksum or sha256_of(path)
+    if entry.sha256 is not None and entry.sha256 != checksum:
+        raise ExtractError(display, "whole file", f"the bytes the manifest's sha256 records ({entry.sha256})",
+                           f"bytes with sha256 {checksum}")
     values = read_extract(path, indicator=entry.indicator, unit=entry.unit, sheets=entry.sheets,
                           display_name=display, columns=entry.columns, breakdown=entry.breakdown)
     if entry.years:

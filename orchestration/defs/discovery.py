@@ -1,6 +1,7 @@
 """Discovery: a sensor watches the editions folder and asks for what a new or changed edition needs.
 
-- a new folder with a manifest.yml becomes a new partition and an ingest run for it;
+- a new folder with a manifest.yml becomes a new partition and an ingest run for it (a folder
+  `provpanel fetch` has not finished is skipped, and named in the skip reason);
 - a changed file (checksum) in a known edition re-runs that edition's ingest;
 - when an ingest run succeeds, the panel job (dbt, checks, analysis, publication) follows.
 A folder that fails to parse fails its ingest run with the error; nothing downstream runs.
@@ -82,7 +83,11 @@ def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNIN
             if stored.get(edition) != fingerprint and not fingerprint.startswith("unreadable")
         ]
         if not run_requests and not new_partitions:
-            return SkipReason(f"every edition in {paths.editions} is stored as it is on disk")
+            from provpanel.editions import unfinished_editions
+
+            unfinished = unfinished_editions(paths.editions)
+            return SkipReason(f"every edition in {paths.editions} is stored as it is on disk"
+                              + (f"; skipped, fetch not finished: {', '.join(unfinished)}" if unfinished else ""))
         return SensorResult(
             run_requests=run_requests,
             dynamic_partitions_requests=[

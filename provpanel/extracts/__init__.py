@@ -3,6 +3,7 @@
     values = read_extract(path, indicator="patents_granted")
     detect_format(path)  # 'portal_classic', 'portal_current', 'cross_section', 'transposed',
                          # 'english', 'workbook', 'tidy', 'portal_long', 'national_table',
+                         # 'portal_json' (a saved portal answer),
                          # or a data-frame container: 'dta', 'rds', 'rdata', 'parquet'
 
 The family is chosen by content, never by file name. Every expected problem with the input
@@ -20,6 +21,7 @@ from provpanel.extracts.cross_section import read_cross_section
 from provpanel.extracts.detect import FORMATS, classify_table
 from provpanel.extracts.frames import check_not_compressed, container_kind, read_container
 from provpanel.extracts.national import read_national_table
+from provpanel.extracts.portal_json import looks_like_portal_json, read_portal_json
 from provpanel.extracts.portal_long import read_portal_long
 from provpanel.extracts.text import decode, parse_table, read_bytes
 from provpanel.extracts.tidy import read_tidy
@@ -60,6 +62,8 @@ def detect_format(path: str | Path, *, display_name: str | None = None) -> str:
     if container:
         return container
     check_not_compressed(data, file)
+    if looks_like_portal_json(data):
+        return "portal_json"
     text, encoding = decode(data, file)
     return classify_table(parse_table(text, encoding, file), file)
 
@@ -100,6 +104,11 @@ def read_extract(
             "`breakdown` is given", "a file that is not a data frame",
         )
     check_not_compressed(data, file)
+    if looks_like_portal_json(data):  # an answer of the portal's query interface (provpanel fetch)
+        if sheet is not None or sheets:
+            raise ExtractError(file, "sheet selection", "a workbook (.xlsx, .xls) when sheets are named",
+                               "a portal JSON answer")
+        return read_portal_json(data, file=file, indicator=indicator, unit=unit)
     text, encoding = decode(data, file)  # binary, empty, mojibake: said before anything else
     if sheet is not None or sheets:
         raise ExtractError(

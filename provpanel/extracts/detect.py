@@ -21,6 +21,7 @@ FORMATS = (
     "workbook",
     "tidy",
     "portal_long",
+    "portal_json",
     "national_table",
     "dta",
     "rds",
