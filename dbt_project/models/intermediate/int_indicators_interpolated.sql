@@ -3,8 +3,8 @@
 -- outside the grid count as anchors), edges carried or left missing (var interpolation_edges).
 {%- set edges = checked_var('interpolation_edges', ['carry', 'missing']) | trim %}
 
-with converted as (
-    select * from {{ ref('int_indicators_converted_to_cny') }}
+with in_catalog_unit as (
+    select * from {{ ref('int_indicators_in_catalog_unit') }}
 ),
 
 catalog as (
@@ -33,7 +33,7 @@ grid as (
 
 observed as (
     select province_code, indicator, year, value, edition
-    from converted
+    from in_catalog_unit
     where value is not null
 ),
 
