@@ -24,21 +24,26 @@ from analysis.tables import RegressionTable, paper_tables
 #   model_id, paper_table (the paper's table number, NULL if unpublished), label, sample,
 #   dependent, term; status ("estimated" | "absorbed");
 #   estimate, std_error, t_stat, p_value, ci_low, ci_high (NaN when absorbed); stars;
-#   wild_bootstrap_p (NaN unless se_type is wild_cluster_bootstrap); absorbed_reason; se_type.
+#   wild_bootstrap_p (NaN unless se_type is wild_cluster_bootstrap); absorbed_reason; se_type;
+#   identification (what limits the model's identification, e.g. FMA_tv's weak
+#   identification; "" when nothing is to be said).
 ESTIMATE_COLUMNS = [
     "model_id", "paper_table", "label", "sample", "dependent", "term", "status",
     "estimate", "std_error", "t_stat", "p_value", "ci_low", "ci_high", "stars",
-    "wild_bootstrap_p", "absorbed_reason", "se_type",
+    "wild_bootstrap_p", "absorbed_reason", "se_type", "identification",
 ]
 # analysis.fit: one row per model.
 #   nobs, n_clusters (provinces in the sample), n_params_ssc (K of (N-1)/(N-K)),
-#   inference_df (t degrees of freedom), r2_within / r2_inclusive (fixed effects counted as
-#   explained) / r2_overall, entity_effects, time_effects, se_type, absorbed (comma list),
+#   inference_df (t degrees of freedom); r2_within: R² after every fixed effect of the model
+#   is removed (reghdfe's "Within R-sq.", pyfixest's _r2_within), r2_within_effects: which
+#   effects those are ("province and year", "province"); r2_inclusive: fixed effects counted
+#   as explained (LSDV R²); r2_overall: the slopes on the raw data; entity_effects,
+#   time_effects, se_type, absorbed (comma list), identification (as in analysis.estimates),
 #   notes.
 FIT_COLUMNS = [
     "model_id", "paper_table", "label", "sample", "dependent", "nobs", "n_clusters",
-    "n_params_ssc", "inference_df", "r2_within", "r2_inclusive", "r2_overall",
-    "entity_effects", "time_effects", "se_type", "absorbed", "notes",
+    "n_params_ssc", "inference_df", "r2_within", "r2_within_effects", "r2_inclusive", "r2_overall",
+    "entity_effects", "time_effects", "se_type", "absorbed", "identification", "notes",
 ]
 
 

@@ -45,6 +45,22 @@ def test_every_model_is_fitted_once(outputs):
     assert ("7", "fma") in set(zip(absorbed["model_id"], absorbed["term"]))
 
 
+def test_fma_tv_identification_in_fit_and_estimates(outputs):
+    fit = outputs.fit.set_index("model_id")
+    for model_id in ("6tv", "7tv"):
+        assert fit.loc[model_id, "identification"].startswith("weakly identified")
+        rows = outputs.estimates.query("model_id == @model_id")
+        assert rows["identification"].str.startswith("weakly identified").all()
+    assert (fit.drop(index=["6tv", "7tv"])["identification"] == "").all()
+
+
+def test_every_r2_is_labelled_with_its_effects(outputs):
+    fit = outputs.fit.set_index("model_id")
+    assert fit.loc["2", "r2_within_effects"] == "province and year"
+    assert fit.loc["7", "r2_within_effects"] == "province"
+    assert (fit["r2_within"].dropna() >= 0).all()
+
+
 def test_break_year_setting_and_skipped_variants(panel):
     result = run_all(
         panel.drop(columns="fma_tv"), bootstrap_reps=9, break_year=2016, mediators=("te",)
