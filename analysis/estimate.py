@@ -21,6 +21,10 @@ Standard errors (`se_type`):
 - "wild_cluster_bootstrap": the cluster SEs and intervals as above, with p-values (and so
   stars) from a restricted wild cluster bootstrap (`analysis.bootstrap`), Webb weights by
   default.
+
+Whatever se_type, the slopes named in `wild_bootstrap_terms` also get a wild cluster
+bootstrap p-value (`bootstrap_pvalues`, the estimates' wild_bootstrap_p) beside the
+analytic one, which keeps setting the stars; with "wild_cluster_bootstrap" every slope gets one.
 """
 
 from __future__ import annotations
@@ -280,11 +284,14 @@ def fit_model(
     bootstrap_reps: int = bootstrap.DEFAULT_REPS,
     seed: int = bootstrap.DEFAULT_SEED,
     extra_columns: tuple[str, ...] = (),
+    wild_bootstrap_terms: tuple[str, ...] = (),
 ) -> ModelResult:
     """Estimate `spec` on `panel` (one row per province-year, lower-case columns).
 
     se_type: one of SE_TYPES; None takes `spec.se_type` ("cluster" for every paper model).
-    bootstrap_*/seed: used only by se_type="wild_cluster_bootstrap".
+    bootstrap_*/seed: the wild cluster bootstrap (WCR, province clusters) of se_type
+    "wild_cluster_bootstrap" (every slope, its p-values replace the analytic ones) and of the
+    slopes in wild_bootstrap_terms (any se_type; reported beside the analytic p-values).
     extra_columns: also require these columns to be non-missing (shared samples).
     Raises AnalysisInputError for a panel that lacks what the model needs.
     """
@@ -348,7 +355,9 @@ def fit_model(
     )
 
     bootstrap_pvalues = None
-    if chosen_se == "wild_cluster_bootstrap" and kept:
+    every_slope = chosen_se == "wild_cluster_bootstrap"
+    boot_terms = kept if every_slope else [name for name in kept if name in wild_bootstrap_terms]
+    if boot_terms:
         wild = bootstrap.wild_cluster_pvalues(
             sample.demeaned_dependent,
             sample.demeaned_regressors[:, kept_index],
@@ -357,14 +366,17 @@ def fit_model(
             weights=bootstrap_weights,
             reps=bootstrap_reps,
             seed=seed,
+            columns=[kept.index(name) for name in boot_terms],
         )
-        bootstrap_pvalues = pd.Series(wild, index=kept)
-        pvalues = pvalues.copy()
-        pvalues[kept] = wild
-        notes.append(
-            f"p-values of slopes from a wild cluster bootstrap ({bootstrap_weights} weights, "
-            f"{bootstrap_reps} draws, seed {seed}, null imposed); intervals from t(G-1)"
-        )
+        bootstrap_pvalues = pd.Series(wild, index=boot_terms)
+        described = (f"wild cluster bootstrap ({bootstrap_weights} weights, {bootstrap_reps} "
+                     f"draws, seed {seed}, null imposed)")
+        if every_slope:
+            pvalues = pvalues.copy()
+            pvalues[kept] = wild
+            notes.append(f"p-values of slopes from a {described}; intervals from t(G-1)")
+        else:
+            notes.append(f"wild_bootstrap_p of {', '.join(boot_terms)} from a {described}")
 
     return ModelResult(
         model_id=spec.model_id,
