@@ -21,6 +21,10 @@ Standard errors (`se_type`):
 - "wild_cluster_bootstrap": the cluster SEs and intervals as above, with p-values (and so
   stars) from a restricted wild cluster bootstrap (`analysis.bootstrap`), Webb weights by
   default.
+
+Whatever se_type, the slopes named in `wild_bootstrap_terms` also get a wild cluster
+bootstrap p-value (`bootstrap_pvalues`, the estimates' wild_bootstrap_p) beside the
+analytic one, which keeps setting the stars; with "wild_cluster_bootstrap" every slope gets one.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from analysis.within import EffectCodes, cluster_sandwich, demean, find_absorbed
 
 CONSTANT = "const"
 R2_LABELS = {
-    "within": "R² (within)",
+    "within": "R² (within: after all the model's fixed effects)",
     "inclusive": "R² (incl. fixed effects)",
     "overall": "R² (overall)",
 }
@@ -49,10 +53,15 @@ class ModelResult:
 
     params, std_errors, tstats, pvalues: Series indexed by term ("const" included).
     conf_int: DataFrame with columns "lower", "upper" (level `confidence`).
-    r2_within: R² of the within (demeaned) regression; r2_inclusive: R² counting the fixed
-    effects as explained (LSDV R²); r2_overall: R² of the fitted slopes on the raw data.
+    r2_within: R² of the regression after every fixed effect of the model is removed (province
+    and year effects in a two-way model), 1 - SSR / sum of the fully demeaned dependent's
+    squares: reghdfe's "Within R-sq." and pyfixest's `_r2_within`; never negative.
+    r2_within_effects: which effects r2_within removes ("province and year", "province",
+    "year", "none"). r2_inclusive: R² counting the fixed effects as explained (LSDV R²);
+    r2_overall: R² of the fitted slopes on the raw data (linearmodels' `rsquared_overall`).
     n_params_ssc: the K in the (N-1)/(N-K) factor; inference_df: t degrees of freedom.
     bootstrap_pvalues: wild cluster bootstrap p-values, when computed.
+    identification: what limits the model's identification (spec.identification), "" if nothing.
     """
 
     model_id: str
@@ -74,6 +83,7 @@ class ModelResult:
     n_params_ssc: int
     inference_df: float | None
     r2_within: float
+    r2_within_effects: str
     r2_inclusive: float
     r2_overall: float
     absorbed: dict[str, str] = field(default_factory=dict)
@@ -82,6 +92,7 @@ class ModelResult:
     bootstrap_weights: str | None = None
     bootstrap_reps: int | None = None
     notes: tuple[str, ...] = ()
+    identification: str = ""
 
     @property
     def terms(self) -> list[str]:
@@ -133,6 +144,7 @@ class ModelResult:
                     absorbed_reason=self.absorbed.get(term, "not estimated"),
                 )
             row["se_type"] = self.se_type
+            row["identification"] = self.identification
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -149,12 +161,14 @@ class ModelResult:
             "n_params_ssc": self.n_params_ssc,
             "inference_df": self.inference_df,
             "r2_within": self.r2_within,
+            "r2_within_effects": self.r2_within_effects,
             "r2_inclusive": self.r2_inclusive,
             "r2_overall": self.r2_overall,
             "entity_effects": self.entity_effects,
             "time_effects": self.time_effects,
             "se_type": self.se_type,
             "absorbed": ",".join(self.absorbed),
+            "identification": self.identification,
             "notes": " | ".join(self.notes),
         }
 
@@ -270,11 +284,14 @@ def fit_model(
     bootstrap_reps: int = bootstrap.DEFAULT_REPS,
     seed: int = bootstrap.DEFAULT_SEED,
     extra_columns: tuple[str, ...] = (),
+    wild_bootstrap_terms: tuple[str, ...] = (),
 ) -> ModelResult:
     """Estimate `spec` on `panel` (one row per province-year, lower-case columns).
 
     se_type: one of SE_TYPES; None takes `spec.se_type` ("cluster" for every paper model).
-    bootstrap_*/seed: used only by se_type="wild_cluster_bootstrap".
+    bootstrap_*/seed: the wild cluster bootstrap (WCR, province clusters) of se_type
+    "wild_cluster_bootstrap" (every slope, its p-values replace the analytic ones) and of the
+    slopes in wild_bootstrap_terms (any se_type; reported beside the analytic p-values).
     extra_columns: also require these columns to be non-missing (shared samples).
     Raises AnalysisInputError for a panel that lacks what the model needs.
     """
@@ -338,7 +355,9 @@ def fit_model(
     )
 
     bootstrap_pvalues = None
-    if chosen_se == "wild_cluster_bootstrap" and kept:
+    every_slope = chosen_se == "wild_cluster_bootstrap"
+    boot_terms = kept if every_slope else [name for name in kept if name in wild_bootstrap_terms]
+    if boot_terms:
         wild = bootstrap.wild_cluster_pvalues(
             sample.demeaned_dependent,
             sample.demeaned_regressors[:, kept_index],
@@ -347,14 +366,17 @@ def fit_model(
             weights=bootstrap_weights,
             reps=bootstrap_reps,
             seed=seed,
+            columns=[kept.index(name) for name in boot_terms],
         )
-        bootstrap_pvalues = pd.Series(wild, index=kept)
-        pvalues = pvalues.copy()
-        pvalues[kept] = wild
-        notes.append(
-            f"p-values of slopes from a wild cluster bootstrap ({bootstrap_weights} weights, "
-            f"{bootstrap_reps} draws, seed {seed}, null imposed); intervals from t(G-1)"
-        )
+        bootstrap_pvalues = pd.Series(wild, index=boot_terms)
+        described = (f"wild cluster bootstrap ({bootstrap_weights} weights, {bootstrap_reps} "
+                     f"draws, seed {seed}, null imposed)")
+        if every_slope:
+            pvalues = pvalues.copy()
+            pvalues[kept] = wild
+            notes.append(f"p-values of slopes from a {described}; intervals from t(G-1)")
+        else:
+            notes.append(f"wild_bootstrap_p of {', '.join(boot_terms)} from a {described}")
 
     return ModelResult(
         model_id=spec.model_id,
@@ -375,7 +397,8 @@ def fit_model(
         n_clusters=n_clusters,
         n_params_ssc=n_params_ssc,
         inference_df=inference_df,
-        r2_within=float(fitted.rsquared_within),
+        r2_within=_r2_within_all_effects(sample, kept_index, params),
+        r2_within_effects=effects_removed(spec.entity_effects, spec.time_effects),
         r2_inclusive=float(fitted.rsquared_inclusive),
         r2_overall=float(fitted.rsquared_overall),
         absorbed=absorbed,
@@ -384,6 +407,7 @@ def fit_model(
         bootstrap_weights=bootstrap_weights if bootstrap_pvalues is not None else None,
         bootstrap_reps=bootstrap_reps if bootstrap_pvalues is not None else None,
         notes=tuple(notes),
+        identification=spec.identification,
     )
 
 
@@ -411,6 +435,28 @@ def _reghdfe_cluster_se(
     factor = n_clusters / (n_clusters - 1) * (nobs - 1) / (nobs - n_params_ssc)
     covariance = factor * cluster_sandwich(design, residuals, sample.cluster_codes)
     return np.sqrt(np.diag(covariance))
+
+
+def effects_removed(entity_effects: bool, time_effects: bool) -> str:
+    """Which fixed effects a model removes, in words (the label of its within R²)."""
+    names = [name for name, used in (("province", entity_effects), ("year", time_effects)) if used]
+    return " and ".join(names) or "none"
+
+
+def _r2_within_all_effects(sample: EstimationSample, kept_index: list[int], params: pd.Series) -> float:
+    """1 - SSR / TSS of the regression on the data demeaned by every effect of the model.
+
+    linearmodels' `rsquared_within` removes only the entity effects and applies the slopes
+    there, which leaves the year effects unexplained and can go negative in a two-way model;
+    reghdfe and pyfixest report this one. Without effects it is the centred R².
+    """
+    dependent = sample.demeaned_dependent
+    residuals = dependent - sample.demeaned_regressors[:, kept_index] @ params.to_numpy()[1:]
+    if not sample.effects.levels:  # nothing demeaned: the constant takes the means
+        dependent = dependent - dependent.mean()
+        residuals = residuals - residuals.mean()
+    total = float(dependent @ dependent)
+    return float(1.0 - residuals @ residuals / total) if total > 0 else np.nan
 
 
 def _has_no_within_variation(sample: EstimationSample, dependent: str) -> bool:
@@ -450,9 +496,11 @@ def _unidentified_result(
         n_params_ssc=0,
         inference_df=None,
         r2_within=np.nan,
+        r2_within_effects=effects_removed(spec.entity_effects, spec.time_effects),
         r2_inclusive=np.nan,
         r2_overall=np.nan,
         absorbed=absorbed,
         confidence=confidence,
         notes=(*notes, "not identified: every term is absorbed by the fixed effects"),
+        identification=spec.identification,
     )

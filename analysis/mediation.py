@@ -21,7 +21,7 @@ import pandas as pd
 
 from analysis.bootstrap import DEFAULT_SEED
 from analysis.estimate import ModelResult, fit_model, prepare_sample
-from analysis.specs import CONTROLS, ModelSpec
+from analysis.specs import CONTROLS, FMA_TV_IDENTIFICATION, ModelSpec
 from analysis.within import EffectCodes, demean
 
 MEDIATORS: tuple[str, ...] = ("fma", "te", "ks", "fma_tv")
@@ -30,8 +30,7 @@ NOT_IDENTIFIED = "not identified: mediator absorbed"
 MEDIATOR_NOTES = {
     "fma": "static FMA is time-invariant: province effects absorb it (the paper's Model 6 "
     "cannot be estimated as written)",
-    "fma_tv": "FMA_tv varies within a province only through the national yearly index: "
-    "weakly identified",
+    "fma_tv": FMA_TV_IDENTIFICATION,
 }
 
 MEDIATION_COLUMNS = [

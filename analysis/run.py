@@ -24,21 +24,31 @@ from analysis.tables import RegressionTable, paper_tables
 #   model_id, paper_table (the paper's table number, NULL if unpublished), label, sample,
 #   dependent, term; status ("estimated" | "absorbed");
 #   estimate, std_error, t_stat, p_value, ci_low, ci_high (NaN when absorbed); stars;
-#   wild_bootstrap_p (NaN unless se_type is wild_cluster_bootstrap); absorbed_reason; se_type.
+#   wild_bootstrap_p: p-value of a wild cluster bootstrap (WCR: null imposed, province
+#   clusters, wild_bootstrap_weights, wild_bootstrap_reps draws, seed), computed for the
+#   slopes named in the setting wild_bootstrap_terms (default ic and ic2, in every model
+#   that has them) whatever se_type, and for every slope when se_type is
+#   wild_cluster_bootstrap (then it is also p_value); NaN for every other term, the constant
+#   and absorbed terms; absorbed_reason; se_type;
+#   identification (what limits the model's identification, e.g. FMA_tv's weak
+#   identification; "" when nothing is to be said).
 ESTIMATE_COLUMNS = [
     "model_id", "paper_table", "label", "sample", "dependent", "term", "status",
     "estimate", "std_error", "t_stat", "p_value", "ci_low", "ci_high", "stars",
-    "wild_bootstrap_p", "absorbed_reason", "se_type",
+    "wild_bootstrap_p", "absorbed_reason", "se_type", "identification",
 ]
 # analysis.fit: one row per model.
 #   nobs, n_clusters (provinces in the sample), n_params_ssc (K of (N-1)/(N-K)),
-#   inference_df (t degrees of freedom), r2_within / r2_inclusive (fixed effects counted as
-#   explained) / r2_overall, entity_effects, time_effects, se_type, absorbed (comma list),
+#   inference_df (t degrees of freedom); r2_within: R² after every fixed effect of the model
+#   is removed (reghdfe's "Within R-sq.", pyfixest's _r2_within), r2_within_effects: which
+#   effects those are ("province and year", "province"); r2_inclusive: fixed effects counted
+#   as explained (LSDV R²); r2_overall: the slopes on the raw data; entity_effects,
+#   time_effects, se_type, absorbed (comma list), identification (as in analysis.estimates),
 #   notes.
 FIT_COLUMNS = [
     "model_id", "paper_table", "label", "sample", "dependent", "nobs", "n_clusters",
-    "n_params_ssc", "inference_df", "r2_within", "r2_inclusive", "r2_overall",
-    "entity_effects", "time_effects", "se_type", "absorbed", "notes",
+    "n_params_ssc", "inference_df", "r2_within", "r2_within_effects", "r2_inclusive", "r2_overall",
+    "entity_effects", "time_effects", "se_type", "absorbed", "identification", "notes",
 ]
 
 
@@ -90,6 +100,7 @@ def run_all(
     break_year: int = DEFAULT_BREAK_YEAR,
     wild_bootstrap_reps: int = bootstrap.DEFAULT_REPS,
     wild_bootstrap_weights: str = bootstrap.DEFAULT_WEIGHTS,
+    wild_bootstrap_terms: tuple[str, ...] = bootstrap.DEFAULT_TERMS,
     mediators: tuple[str, ...] = MEDIATORS,
     alpha: float = 0.05,
     r2_kind: str = "within",
@@ -99,11 +110,23 @@ def run_all(
     se_type: for every model and the mediation paths ("cluster", "robust",
     "driscoll_kraay", "wild_cluster_bootstrap"). bootstrap_reps / seed: province-block
     bootstrap of the indirect effects (seed also seeds the wild bootstrap).
+    wild_bootstrap_terms: slopes that get a wild cluster bootstrap p-value (wild_bootstrap_p)
+    in every model that has them, whatever se_type; () for none. Each must be a regressor of
+    some model (a typo is an error, not a silently empty column).
     The FMA_tv variants are skipped (listed in `skipped`) when the panel has no fma_tv.
     """
+    specs = [*paper_models(break_year), *VARIANT_MODELS]
+    wild_bootstrap_terms = tuple(wild_bootstrap_terms)
+    known_terms = {term for spec in specs for term in spec.regressors}
+    unknown = [term for term in wild_bootstrap_terms if term not in known_terms]
+    if unknown:
+        raise ValueError(
+            f"wild_bootstrap_terms {unknown}: not a regressor of any model; expected some of "
+            f"{sorted(known_terms)}"
+        )
     results: dict[str, ModelResult] = {}
     skipped: dict[str, str] = {}
-    for spec in [*paper_models(break_year), *VARIANT_MODELS]:
+    for spec in specs:
         needed = {column for name in (spec.dependent, *spec.regressors)
                   for column in source_columns(name)}
         if spec in VARIANT_MODELS and not needed <= set(panel.columns):
@@ -112,6 +135,7 @@ def run_all(
         results[spec.model_id] = fit_model(
             panel, spec, se_type=se_type, bootstrap_reps=wild_bootstrap_reps,
             bootstrap_weights=wild_bootstrap_weights, seed=seed,
+            wild_bootstrap_terms=wild_bootstrap_terms,
         )
     estimates = pd.concat(
         [result.estimates_frame() for result in results.values()], ignore_index=True
@@ -127,7 +151,8 @@ def run_all(
     settings = {
         "se_type": se_type, "bootstrap_reps": bootstrap_reps, "seed": seed,
         "break_year": break_year, "wild_bootstrap_reps": wild_bootstrap_reps,
-        "wild_bootstrap_weights": wild_bootstrap_weights, "alpha": alpha, "r2_kind": r2_kind,
+        "wild_bootstrap_weights": wild_bootstrap_weights,
+        "wild_bootstrap_terms": ",".join(wild_bootstrap_terms), "alpha": alpha, "r2_kind": r2_kind,
     }
     return AnalysisResults(
         estimates=estimates,

@@ -48,6 +48,8 @@ class ModelSpec:
     table        the paper's table number, None when the paper prints no table for it
     sample       "all", "east", "central" or "west"
     se_type      default standard errors: one of SE_TYPES
+    identification  what limits the model's identification, stated beside its estimates
+                 (tables, analysis.fit); "" when nothing is to be said
     """
 
     model_id: str
@@ -59,9 +61,11 @@ class ModelSpec:
     time_effects: bool
     se_type: str
     label: str
+    identification: str = ""
 
 
-def _spec(model_id, table, dependent, regressors, sample, time_effects, label) -> ModelSpec:
+def _spec(model_id, table, dependent, regressors, sample, time_effects, label,
+          identification: str = "") -> ModelSpec:
     return ModelSpec(
         model_id=str(model_id),
         table=table,
@@ -72,6 +76,7 @@ def _spec(model_id, table, dependent, regressors, sample, time_effects, label) -
         time_effects=time_effects,
         se_type="cluster",
         label=label,
+        identification=identification,
     )
 
 
@@ -115,11 +120,16 @@ PAPER_MODELS: list[ModelSpec] = [*_paper_models(), protectionism_model()]
 
 # Not in the paper: Models 6 and 7 with the time-varying FMA, which province effects do not
 # absorb (its identification rests on the national yearly index alone: weak).
+FMA_TV_IDENTIFICATION = (
+    "weakly identified: FMA_tv varies within a province only through one national yearly "
+    "index (static FMA x the exchange rate relative to the first year), so its within "
+    "variation is a single national series scaled by each province's FMA"
+)
 VARIANT_MODELS: list[ModelSpec] = [
     _spec("6tv", None, "fma_tv", ("ic", *CONTROLS), "all", False,
-          "Mediator FMA_tv (time-varying variant), eq. 3"),
+          "Mediator FMA_tv (time-varying variant), eq. 3", FMA_TV_IDENTIFICATION),
     _spec("7tv", None, "tu", ("ic", *CONTROLS, "fma_tv"), "all", False,
-          "TU with FMA_tv, eq. 4"),
+          "TU with FMA_tv, eq. 4", FMA_TV_IDENTIFICATION),
 ]
 
 

@@ -3,7 +3,8 @@
 One RegressionTable holds the cells; every format is rendered from the same cells:
 a row per term with the coefficient and stars (* 10 %, ** 5 %, *** 1 %), the standard error
 in parentheses on the row below, "absorbed" where the fixed effects absorb a term, then
-rows for the province and year effects, the R² (labelled with which R²), and N.
+rows for the province and year effects, the R² (labelled with which R²), and N; a model
+whose identification is limited (FMA_tv's) gets an "Identification" row and a footnote.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class RegressionTable:
         rows.append(["Year effects", *(_yes_no(r.time_effects) for r in self.results)])
         rows.append([R2_LABELS[self.r2_kind], *(self._r2_cell(r) for r in self.results)])
         rows.append(["N", *(str(r.nobs) for r in self.results)])
+        if any(result.identification for result in self.results):
+            rows.append(["Identification", *(
+                (result.identification.split(":")[0] + " (see note)") if result.identification else ""
+                for result in self.results)])
         return pd.DataFrame(rows, columns=["row", *self.column_headers])
 
     def footnote(self) -> str:
@@ -94,9 +99,18 @@ class RegressionTable:
                 f"{described}. {R2_LABELS[self.r2_kind]}. \"{ABSORBED}\": the fixed effects "
                 "absorb the term, so it has no estimate."
             ),
+            *self._identification_notes(),
             *self.notes,
         ]
         return " ".join(lines)
+
+    def _identification_notes(self) -> list[str]:
+        """One sentence per distinct identification caveat, naming the models it concerns."""
+        by_text: dict[str, list[str]] = {}
+        for result in self.results:
+            if result.identification:
+                by_text.setdefault(result.identification, []).append(f"Model {result.model_id}")
+        return [f"{', '.join(models)}: {text}." for text, models in by_text.items()]
 
     def _term_cells(self, result: ModelResult, term: str) -> tuple[str, str]:
         if term in result.params.index:

@@ -3,9 +3,10 @@
 Reads the edition folders with the project's own file readers (`read_edition`: reading the
 downloads is not what Dagster, dbt and Great Expectations add), then does in pandas and numpy
 what the dbt project does — one value per cell and edition, the `latest` vintage policy,
-USD converted to CNY at the year's rate, linear interpolation within a province with edges
-carried — computes the panel variables of Models 1-2 (plus IC2 and KS) for the 30 panel
-provinces × 2001-2021, and fits Model 2 with linearmodels `PanelOLS` (province and year
+linear interpolation within a province with edges carried (USD series in USD, then converted
+to CNY at each year's own rate), TU's trade from the observed total first — computes the
+panel variables of Models 1-2 (plus IC2 and KS) for the 30 panel provinces × 2001-2021, and
+fits Model 2 with linearmodels `PanelOLS` (province and year
 effects, clustered by province).
 
     .venv/bin/python bench/baseline_panel.py [EDITIONS_DIR]
@@ -77,18 +78,50 @@ def resolve_latest(raw: pd.DataFrame) -> pd.DataFrame:
     return resolved[["province_code", "year", "indicator", "value", "unit"]].reset_index(drop=True)
 
 
-def convert_usd_to_cny(resolved: pd.DataFrame) -> pd.DataFrame:
-    """Trade and FDI from 10k USD to 100m CNY at the national rate (CNY per 100 USD) of the
-    year; a year without a rate leaves the value missing."""
-    usd_indicators = {row["indicator"] for row in _read_seed("indicator_catalog.csv")
-                      if row["canonical_unit"] == "usd_10k"}
+def _usd_indicators() -> set[str]:
+    return {row["indicator"] for row in _read_seed("indicator_catalog.csv") if row["canonical_unit"] == "usd_10k"}
+
+
+def express_in_catalog_unit(resolved: pd.DataFrame) -> pd.DataFrame:
+    """Trade and FDI printed in CNY (100m) expressed in 10k USD at the published national rate
+    (CNY per 100 USD) of the same year, so every USD series is interpolated in USD; a year
+    without a published rate leaves the value missing."""
     rates = resolved[(resolved["indicator"] == "exchange_rate") & (resolved["province_code"] == NATIONAL_CODE)]
     rate_by_year = dict(zip(rates["year"].astype(int), rates["value"], strict=True))
-    converted = resolved.copy()
-    is_usd = converted["indicator"].isin(usd_indicators) & (converted["unit"] == "usd_10k")
-    year_rate = converted["year"].astype(int).map(rate_by_year).astype(float)
-    converted.loc[is_usd, "value"] = converted.loc[is_usd, "value"] * year_rate[is_usd] / 1000000
-    return converted[converted["value"].notna()]
+    expressed = resolved.copy()
+    is_cny = expressed["indicator"].isin(_usd_indicators()) & (expressed["unit"] == "cny_100m")
+    year_rate = expressed["year"].astype(int).map(rate_by_year).astype(float)
+    expressed.loc[is_cny, "value"] = expressed.loc[is_cny, "value"] * 1000000 / year_rate[is_cny]
+    return expressed[expressed["value"].notna()]
+
+
+def convert_usd_to_cny(wide: pd.DataFrame) -> pd.DataFrame:
+    """After interpolation: trade and FDI from 10k USD to 100m CNY at the national rate of each
+    cell's own year (the rate series itself interpolated or carried where unpublished)."""
+    national_rate = wide.loc[NATIONAL_CODE, "exchange_rate"]
+    year_rate = national_rate.reindex(wide.index.get_level_values("year")).to_numpy()
+    converted = wide.copy()
+    for indicator in sorted(_usd_indicators() & set(wide.columns)):
+        converted[indicator] = wide[indicator] * year_rate / 1000000
+    return converted
+
+
+def observed_mask(observed: pd.DataFrame, indicator: str, index: pd.MultiIndex) -> pd.Series:
+    """True on the grid cells where `indicator` was published (not filled)."""
+    cells = observed.loc[observed["indicator"] == indicator, ["province_code", "year"]]
+    published = pd.MultiIndex.from_arrays([cells["province_code"], cells["year"].astype(int)])
+    return pd.Series(index.isin(published), index=index)
+
+
+def trade_for_tu(wide: pd.DataFrame, observed: pd.DataFrame) -> pd.Series:
+    """TU's trade: an observed value beats a filled one, the total beats the split: the observed
+    total, else exports + imports both observed, else the filled total, else filled exports + imports."""
+    total_observed = observed_mask(observed, "trade_total", wide.index)
+    split_observed = (observed_mask(observed, "exports", wide.index)
+                      & observed_mask(observed, "imports", wide.index))
+    split = wide["exports"] + wide["imports"]
+    filled = wide["trade_total"].where(wide["trade_total"].notna(), split)
+    return wide["trade_total"].where(total_observed, split.where(split_observed, filled))
 
 
 def interpolate_within_province(converted: pd.DataFrame, entities: list[str]) -> pd.DataFrame:
@@ -141,10 +174,9 @@ def build_panel(editions_dir: str | Path = SAMPLE_EDITIONS_DIR) -> pd.DataFrame:
     panel_codes = [code for code in all_codes if code not in EXCLUDED_PROVINCES]
     region = {row["province_code"]: row["region"] for row in provinces}
 
-    resolved = resolve_latest(read_all_editions(Path(editions_dir)))
-    wide = interpolate_within_province(convert_usd_to_cny(resolved), all_codes)
-    has_split = wide["exports"].notna() & wide["imports"].notna()
-    trade_cny = (wide["exports"] + wide["imports"]).where(has_split, wide["trade_total"])
+    observed = express_in_catalog_unit(resolve_latest(read_all_editions(Path(editions_dir))))
+    wide = convert_usd_to_cny(interpolate_within_province(observed, all_codes + [NATIONAL_CODE]))
+    trade_cny = trade_for_tu(wide, observed)
 
     variables = pd.DataFrame({
         "tu": trade_cny / wide["gdp"],

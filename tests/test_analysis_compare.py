@@ -69,6 +69,7 @@ def test_absorbed_and_missing_models_have_no_numbers(results, published):
     fit = table[table["model_id"] == "2"].iloc[0]
     assert fit["published_r2"] == pytest.approx(0.515) and fit["published_nobs"] == 630
     assert fit["nobs"] == 630 and fit["r2_within"] == pytest.approx(results["2"].r2_within)
+    assert fit["r2_within_effects"] == "province and year"
 
 
 def test_bad_reference_folder_is_reported(tmp_path):

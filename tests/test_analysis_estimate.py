@@ -155,6 +155,43 @@ def test_wild_cluster_bootstrap_pvalues(panel):
     np.testing.assert_allclose(result.std_errors, clustered.std_errors)
 
 
+def test_wild_bootstrap_blocks_and_columns_do_not_change_the_pvalues(panel):
+    """The cluster-level path, the row-level refits in one pass or in blocks (the memory cap
+    of large panels), and a subset of columns all give the same p-values."""
+    from analysis import bootstrap
+    from analysis.estimate import prepare_sample
+
+    sample = prepare_sample(panel, get_spec("2"))
+    arguments = (sample.demeaned_dependent, sample.demeaned_regressors, sample.effects,
+                 sample.cluster_codes)
+    whole = bootstrap.wild_cluster_pvalues(*arguments, reps=199, seed=5)
+    chosen = bootstrap.wild_cluster_pvalues(*arguments, reps=199, seed=5, columns=[4, 0])
+    by_rows = bootstrap.wild_cluster_pvalues(*arguments, reps=199, seed=5, by_rows=True)
+    blocked = bootstrap.wild_cluster_pvalues(*arguments, reps=199, seed=5, by_rows=True,
+                                             max_block_cells=630 * 7)
+    chosen = bootstrap.wild_cluster_pvalues(*arguments, reps=199, seed=5, columns=[4, 0])
+    np.testing.assert_array_equal(whole, by_rows)  # cluster-level sums = the row-level refits
+    np.testing.assert_array_equal(blocked, by_rows)
+    np.testing.assert_array_equal(chosen, whole[[4, 0]])
+
+
+@pytest.mark.parametrize(("model_id", "drop_rows"), [("2", 0), ("9", 0), ("2", 25)])
+def test_cluster_level_bootstrap_equals_row_level_refits(panel, model_id, drop_rows):
+    """Two-way and one-way effects, balanced and unbalanced (rows dropped): the same
+    bootstrap t statistics whether computed from cluster sums or by demeaning every draw."""
+    from analysis import bootstrap
+    from analysis.estimate import prepare_sample
+
+    rows = panel.drop(index=panel.sample(drop_rows, random_state=1).index) if drop_rows else panel
+    sample = prepare_sample(rows, get_spec(model_id))
+    arguments = (sample.demeaned_dependent, sample.demeaned_regressors, sample.effects,
+                 sample.cluster_codes)
+    np.testing.assert_array_equal(
+        bootstrap.wild_cluster_pvalues(*arguments, reps=299, seed=2, weights="rademacher"),
+        bootstrap.wild_cluster_pvalues(*arguments, reps=299, seed=2, weights="rademacher", by_rows=True),
+    )
+
+
 def test_wild_bootstrap_size_under_null_is_reasonable():
     # Eight clusters (central region) and no true effect of GOV: the p-value spread covers
     # the unit interval rather than piling up near zero.

@@ -5,14 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.compare import COMPARISON_COLUMNS
+from analysis.estimate import fit_model
 from analysis.mediation import MEDIATION_COLUMNS
 from analysis.plots import plot_coefficients, plot_trends_by_region
 from analysis.run import ESTIMATE_COLUMNS, FIT_COLUMNS, run_all
 from analysis.simulate import simulate_panel
+from analysis.specs import get_spec
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -43,6 +46,54 @@ def test_every_model_is_fitted_once(outputs):
     absorbed = outputs.estimates.query("status == 'absorbed'")
     assert absorbed["estimate"].isna().all() and absorbed["std_error"].isna().all()
     assert ("7", "fma") in set(zip(absorbed["model_id"], absorbed["term"]))
+
+
+def test_fma_tv_identification_in_fit_and_estimates(outputs):
+    fit = outputs.fit.set_index("model_id")
+    for model_id in ("6tv", "7tv"):
+        assert fit.loc[model_id, "identification"].startswith("weakly identified")
+        rows = outputs.estimates.query("model_id == @model_id")
+        assert rows["identification"].str.startswith("weakly identified").all()
+    assert (fit.drop(index=["6tv", "7tv"])["identification"] == "").all()
+
+
+def test_every_r2_is_labelled_with_its_effects(outputs):
+    fit = outputs.fit.set_index("model_id")
+    assert fit.loc["2", "r2_within_effects"] == "province and year"
+    assert fit.loc["7", "r2_within_effects"] == "province"
+    assert (fit["r2_within"].dropna() >= 0).all()
+
+
+def test_wild_bootstrap_p_for_the_key_terms_by_default(outputs, panel):
+    """wild_bootstrap_p is filled for ic and ic2 in every model that estimates them (the
+    default wild_bootstrap_terms), with cluster SEs; NaN for every other term."""
+    estimates = outputs.estimates
+    key = estimates["term"].isin(["ic", "ic2"]) & (estimates["status"] == "estimated")
+    assert key.sum() >= 15
+    assert estimates.loc[key, "wild_bootstrap_p"].between(0, 1).all()
+    assert estimates.loc[~key, "wild_bootstrap_p"].isna().all()
+    assert (estimates["se_type"] == "cluster").all()
+    # the same draws as a bootstrap of every slope: the key term's p-value does not depend
+    # on which other terms are bootstrapped
+    every_slope = fit_model(panel, get_spec("2"), se_type="wild_cluster_bootstrap", seed=9)
+    model_2_ic = estimates.query("model_id == '2' and term == 'ic'")["wild_bootstrap_p"].iloc[0]
+    assert model_2_ic == every_slope.bootstrap_pvalues["ic"]
+    fit = outputs.fit.set_index("model_id")
+    assert "wild_bootstrap_p of ic from a wild cluster bootstrap (webb weights, 999 draws, seed 9" in fit.loc["2", "notes"]
+    assert outputs.settings["wild_bootstrap_terms"] == "ic,ic2"
+
+
+def test_wild_bootstrap_terms_setting(panel):
+    none = run_all(panel, bootstrap_reps=9, wild_bootstrap_terms=(), mediators=("te",))
+    assert none.estimates["wild_bootstrap_p"].isna().all()
+    chosen = run_all(panel, bootstrap_reps=9, wild_bootstrap_terms=("cx",), wild_bootstrap_reps=199,
+                     wild_bootstrap_weights="rademacher", mediators=("te",))
+    filled = chosen.estimates[chosen.estimates["wild_bootstrap_p"].notna()]
+    assert set(filled["term"]) == {"cx"} and len(filled) >= 15
+    # 199 draws: every p-value is a multiple of 1/199
+    assert np.allclose((filled["wild_bootstrap_p"] * 199).round(), filled["wild_bootstrap_p"] * 199)
+    with pytest.raises(ValueError, match="wild_bootstrap_terms"):
+        run_all(panel, bootstrap_reps=9, wild_bootstrap_terms=("icc",), mediators=("te",))
 
 
 def test_break_year_setting_and_skipped_variants(panel):

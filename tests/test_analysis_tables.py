@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.estimate import fit_model, stars
+from analysis.estimate import R2_LABELS, fit_model, stars
 from analysis.simulate import simulate_panel
 from analysis.specs import display_name, get_spec
 from analysis.tables import RegressionTable, paper_tables
@@ -38,7 +38,7 @@ def test_cells_follow_paper_layout(table, results):
     labels = list(cells["row"])
     ic_row = labels.index("IC")
     assert labels[ic_row + 1] == ""  # SE row directly below
-    assert labels[-4:] == ["Province effects", "Year effects", "R² (within)", "N"]
+    assert labels[-4:] == ["Province effects", "Year effects", R2_LABELS["within"], "N"]
     assert labels[-5] == "" and labels[-6] == "Constant"
     model_2 = results["2"]
     for term in model_2.params.index:
@@ -50,7 +50,8 @@ def test_cells_follow_paper_layout(table, results):
     assert (effects["Model 2"], effects["Model 7"]) == ("Yes", "Yes")
     assert cells.loc["Year effects", "Model 7"] == "No"
     assert cells.loc["N", "Model 2"] == "630"
-    assert cells.loc["R² (within)", "Model 7"] == f"{results['7'].r2_within:.3f}"
+    assert cells.loc[R2_LABELS["within"], "Model 7"] == f"{results['7'].r2_within:.3f}"
+    assert "after all the model's fixed effects" in R2_LABELS["within"]
 
 
 def test_absorbed_term_has_no_estimate(table):
@@ -85,7 +86,7 @@ def test_all_formats_render(table, tmp_path):
     assert "absorbed" in markdown
     latex = table.to_latex()
     assert latex.count(r"\begin{tabular}{lcc}") == 1 and r"\bottomrule" in latex
-    assert "R$^2$ (within)" in latex
+    assert "R$^2$ (within: after all the model" in latex
     html = table.to_html()
     assert html.count("<tr>") == len(table.cells()) + 2 and "<caption>Demo</caption>" in html
     path = tmp_path / "table.csv"
@@ -107,3 +108,21 @@ def test_paper_tables_group_models(results):
     assert [r.model_id for r in tables["table_4"].results] == ["6", "7"]
     unidentified = tables["table_4"].cells()
     assert unidentified.iloc[list(unidentified["row"]).index("IC")]["Model 6"] == "absorbed"
+
+
+def test_fma_tv_weak_identification_beside_its_estimates():
+    """FMA_tv's weak identification is in its table (a row and a footnote), not only in the
+    mediation notes; tables without such a model have neither."""
+    panel = simulate_panel(seed=3)
+    fitted = {model_id: fit_model(panel, get_spec(model_id)) for model_id in ("2", "6tv", "7tv")}
+    tables = paper_tables(fitted)
+    fma_tv = tables["fma_time_varying"]
+    cells = fma_tv.cells().set_index("row")
+    assert cells.loc["Identification", "Model 6tv"].startswith("weakly identified")
+    assert cells.loc["Identification", "Model 7tv"].startswith("weakly identified")
+    assert "Model 6tv, Model 7tv: weakly identified" in fma_tv.footnote()
+    for rendered in (fma_tv.to_markdown(), fma_tv.to_html(), fma_tv.to_latex()):
+        assert "weakly identified" in rendered
+    table_1 = tables["protectionism"]
+    assert "Identification" not in set(table_1.cells()["row"])
+    assert "weakly" not in table_1.footnote()

@@ -1,5 +1,5 @@
 -- Every catalog value must be in the catalog's canonical unit, except USD series published
--- in CNY (cny_100m), which int_indicators_converted_to_cny handles.
+-- in CNY (cny_100m), which int_indicators_in_catalog_unit expresses in USD.
 {{ config(severity='error') }}
 
 select

@@ -1,10 +1,12 @@
 -- Every indicator on the province x year grid: observed values kept, gaps filled by linear
 -- interpolation between the nearest observed years of the same province (observed years
 -- outside the grid count as anchors), edges carried or left missing (var interpolation_edges).
+-- Values are in their catalog unit: USD series are interpolated in USD (METHODS.md) and only
+-- then converted to CNY at each year's own rate (int_indicators_converted_to_cny).
 {%- set edges = checked_var('interpolation_edges', ['carry', 'missing']) | trim %}
 
-with converted as (
-    select * from {{ ref('int_indicators_converted_to_cny') }}
+with in_catalog_unit as (
+    select * from {{ ref('int_indicators_in_catalog_unit') }}
 ),
 
 catalog as (
@@ -33,7 +35,7 @@ grid as (
 
 observed as (
     select province_code, indicator, year, value, edition
-    from converted
+    from in_catalog_unit
     where value is not null
 ),
 

@@ -34,20 +34,8 @@ first_year_exchange_rate as (
     where province_code = '00' and year = {{ panel_start_year() }}
 ),
 
-trade as (
-    -- exports + imports when both are there, else the published total
-    select
-        province_code,
-        year,
-        exports is not null and imports is not null as uses_trade_split,
-        case when exports is not null and imports is not null then exports + imports
-             else trade_total end as trade_cny,
-        case when exports is not null and imports is not null then exports_is_filled or imports_is_filled
-             else trade_total_is_filled end as trade_is_filled,
-        case when exports is not null and imports is not null
-                 then cast(exports_is_filled as integer) + cast(imports_is_filled as integer)
-             else cast(trade_total_is_filled as integer) end as n_filled_trade_cells
-    from province_years
+trade_used as (
+    select * from {{ ref('int_trade_chosen_for_tu') }}
 ),
 
 panel as (
@@ -59,7 +47,7 @@ panel as (
         provinces.region,
         provinces.coastal,
 
-        trade.trade_cny / province_years.gdp as tu,
+        trade_used.trade_cny / province_years.gdp as tu,
         location_quotients.ic,
         location_quotients.ic2,
         province_years.patents_granted / province_years.population as cx,
@@ -79,8 +67,8 @@ panel as (
         province_years.exports as exports_cny,
         province_years.imports as imports_cny,
         province_years.trade_total as trade_total_cny,
-        trade.trade_cny,
-        trade.uses_trade_split,
+        trade_used.trade_cny,
+        trade_used.uses_trade_split,
         province_years.fdi_actual as fdi_actual_cny,
         province_years.fiscal_expenditure,
         province_years.patents_granted,
@@ -92,12 +80,15 @@ panel as (
         human_capital.human_capital_per_worker,
         province_years.exchange_rate,
 
-        trade.trade_is_filled or province_years.gdp_is_filled as tu_is_filled,
+        -- trade and FDI are converted to CNY at the year's rate: a filled rate fills them too
+        trade_used.trade_is_filled or province_years.gdp_is_filled
+            or province_years.exchange_rate_is_filled as tu_is_filled,
         location_quotients.ic_is_filled,
         location_quotients.ic2_is_filled,
         province_years.patents_granted_is_filled or province_years.population_is_filled as cx_is_filled,
         human_capital.hum_is_filled,
-        province_years.fdi_actual_is_filled or province_years.gdp_is_filled as fdi_is_filled,
+        province_years.fdi_actual_is_filled or province_years.gdp_is_filled
+            or province_years.exchange_rate_is_filled as fdi_is_filled,
         province_years.fiscal_expenditure_is_filled or province_years.gdp_is_filled as gov_is_filled,
         province_years.optical_cable_length_is_filled or province_years.population_is_filled as inf_is_filled,
         false as fma_is_filled,  -- static: seed areas and coordinates only
@@ -106,7 +97,7 @@ panel as (
         province_years.patent_applications_is_filled as ks_is_filled,
 
         -- filled cells among this province-year's own inputs (and the year's exchange rate)
-        trade.n_filled_trade_cells
+        trade_used.n_filled_trade_cells
         {%- for indicator in [
             'gdp', 'va_secondary', 'va_tertiary', 'fdi_actual', 'fiscal_expenditure',
             'patents_granted', 'patent_applications', 'population', 'employment',
@@ -117,7 +108,7 @@ panel as (
         {%- endfor %} as n_filled_inputs
     from province_years
     inner join provinces using (province_code)
-    left join trade using (province_code, year)
+    left join trade_used using (province_code, year)
     left join location_quotients using (province_code, year)
     left join human_capital using (province_code, year)
     left join foreign_market_access using (province_code)
