@@ -204,3 +204,17 @@ def resolve_settings(explicit: Mapping[str, object] | None = None, *, explicit_s
                            f"panel_end_year ({sources['panel_end_year']}) = {end}: the end year must not "
                            "come before the start year")
     return ResolvedSettings(values, sources)
+
+
+def settings_markdown_table() -> str:
+    """The README's settings table (tests/test_settings.py keeps the README equal to it):
+    `python -m provpanel.settings` prints it."""
+    lines = ["| setting | environment variable | `provpanel build` flag | default | allowed | meaning |",
+             "|---|---|---|---|---|---|"]
+    for s in SETTINGS:
+        lines.append(f"| `{s.name}` | `{s.env_var}` | `{s.cli_flag}` | `{s.default}` | {s.allowed()} | {s.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(settings_markdown_table())
