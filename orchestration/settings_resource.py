@@ -21,12 +21,14 @@ LAUNCHED_BY_TAG = "provpanel/launched_by"
 
 def _annotation(setting: Setting):
     # a setting that takes a word besides a number (panel_end_year: "latest") takes either
-    return Optional[Any] if setting.keywords else Optional[setting.kind]  # noqa: UP045 - pydantic needs it at runtime
+    if setting.keywords:
+        return Optional[Any]  # noqa: UP045 - evaluated at runtime by pydantic
+    return Optional[list[str] if setting.kind is tuple else setting.kind]  # noqa: UP045
 
 
 def _description(setting: Setting) -> str:
     return (f"{setting.help}. Allowed: {setting.allowed()}. Empty: {setting.env_var} if set, "
-            f"else {setting.default}.")
+            f"else {setting.text(setting.default)}.")
 
 
 def _resolve(self, run_tags: dict[str, str] | None = None) -> ResolvedSettings:

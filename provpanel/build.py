@@ -107,7 +107,8 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
         print(f"provpanel build: {err}", file=sys.stderr)
         return 2
     # the run config carries the typed values, as the launchpad would send them
-    flags = {name: resolved.values[name] for name in flags}
+    flags = {name: list(value) if isinstance(value, tuple) else value
+             for name, value in ((name, resolved.values[name]) for name in flags)}
     try:
         with build_lock(paths.home, wait_seconds=wait_seconds):
             return _run_locked_build(paths, resolved, flags, force_ingest=force_ingest, quiet=quiet)
@@ -117,7 +118,7 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
 
 
 def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet: bool) -> int:
-    from provpanel.build_state import build_fingerprint, last_build, published_stamp, record_build
+    from provpanel.build_state import build_fingerprint, record_build, unchanged_since_last_build
     from provpanel.dagster_env import prepare_dagster_home
     from provpanel.publish import published_path
     from provpanel.report import print_report
@@ -128,10 +129,8 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     if flags:
         _say("  settings:  " + ", ".join(f"{name}={value}" for name, value in flags.items()), quiet)
     fingerprint = build_fingerprint(paths, resolved)
-    previous = last_build(paths)
-    if (not force_ingest and previous and previous.get("fingerprint") == fingerprint
-            and published_path(paths.home).exists()
-            and previous.get("published_stamp") == published_stamp(paths)):
+    previous = unchanged_since_last_build(paths, fingerprint)
+    if not force_ingest and previous:
         print(f"\nnothing changed since the build of {previous['finished_at']} (editions, settings, code): "
               f"no work done.\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n")
         return print_report(paths, fmt="markdown", headline_only=True)

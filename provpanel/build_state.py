@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from provpanel.config import REPO_ROOT, Paths
-from provpanel.settings import ResolvedSettings
+from provpanel.settings import ResolvedSettings, resolve_settings
 
 _CODE_FOLDERS = ("provpanel", "orchestration", "analysis", "expectations", "dbt_project")
 _CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv"}
@@ -33,11 +33,13 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def build_fingerprint(paths: Paths, settings: ResolvedSettings) -> str:
+def build_fingerprint(paths: Paths, settings: ResolvedSettings | None = None) -> str:
+    """settings: the build's (None: the environment's, else the defaults)."""
     from provpanel.editions import list_editions, sha256_of
     from provpanel.ingest import edition_fingerprint
 
     editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}
+    settings = resolve_settings() if settings is None else settings
     payload = {"editions": editions, "settings": settings.values, "code": _code_digest()}
     if paths.custom_geography:
         payload["geography"] = {
@@ -67,6 +69,16 @@ def published_stamp(paths: Paths) -> int | None:
         return published_path(paths.home).stat().st_mtime_ns
     except OSError:
         return None
+
+
+def unchanged_since_last_build(paths: Paths, fingerprint: str) -> dict | None:
+    """The last good build's record if it had this fingerprint and the published snapshot is
+    still the one it published; else None (there is work to do)."""
+    previous = last_build(paths)
+    if (previous and previous.get("fingerprint") == fingerprint and published_stamp(paths) is not None
+            and previous.get("published_stamp") == published_stamp(paths)):
+        return previous
+    return None
 
 
 def record_build(paths: Paths, fingerprint: str) -> None:

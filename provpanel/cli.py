@@ -28,7 +28,7 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     for setting in SETTINGS:
         group.add_argument(setting.cli_flag, dest=f"setting_{setting.name}", metavar=setting.name.upper(),
                            help=f"{setting.help}: {setting.allowed()} "
-                                f"(default {setting.default}; env {setting.env_var})")
+                                f"(default {setting.text(setting.default)}; env {setting.env_var})")
 
 
 def _setting_flags(args: argparse.Namespace) -> dict[str, str]:

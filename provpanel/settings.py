@@ -40,9 +40,10 @@ class SettingError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting. `kind` is int, float or str; `choices` (str) or `minimum`/`maximum`
-    (numbers) say what is allowed; `keywords` are words accepted besides a number
-    (panel_end_year: "latest")."""
+    """One setting. `kind` is int, float, str or tuple (of words: "ic,ic2" in the environment
+    or a flag, a list in the launchpad); `choices` (str, each word of a tuple) or
+    `minimum`/`maximum` (numbers) say what is allowed; `keywords` are words accepted besides
+    a number (panel_end_year: "latest")."""
 
     name: str
     kind: type
@@ -64,6 +65,8 @@ class Setting:
 
     def allowed(self) -> str:
         """What is allowed, in words (error messages, --help, the README table)."""
+        if self.kind is tuple:
+            return "a comma-separated list" + (" of " + ", ".join(self.choices) if self.choices else "")
         if self.choices:
             return "one of " + ", ".join(self.choices)
         kind = {int: "an integer", float: "a number"}[self.kind]
@@ -72,6 +75,10 @@ class Setting:
         elif self.minimum is not None:
             kind += f" ≥ {_number(self.minimum)}"
         return kind + "".join(f" or {word!r}" for word in self.keywords)
+
+    def text(self, value: object) -> str:
+        """The value as written in the environment, a flag, a header line or analysis.settings."""
+        return ",".join(value) if isinstance(value, tuple) else str(value)
 
     def parse(self, value: object, where: str = "") -> object:
         """The value as the setting's type, or SettingError naming the setting, `where` the
@@ -86,8 +93,16 @@ class Setting:
 
     def _parse(self, value: object) -> object:
         text = value.strip() if isinstance(value, str) else value
-        if text in self.keywords:
+        if isinstance(text, str) and text in self.keywords:
             return text
+        if self.kind is tuple:
+            words = text.split(",") if isinstance(text, str) else list(text)
+            words = tuple(word.strip() for word in words if str(word).strip())
+            if not all(isinstance(word, str) for word in words) or (
+                self.choices and not set(words) <= set(self.choices)
+            ):
+                raise ValueError
+            return words
         if self.kind is str:
             if not isinstance(text, str) or (self.choices and text not in self.choices):
                 raise ValueError
@@ -156,15 +171,15 @@ class ResolvedSettings:
     def header_line(self) -> str:
         """One line listing every setting, for the head of each output file."""
         return "settings: " + ", ".join(
-            f"{s.name}={self.values[s.name]}" + ("" if self.sources[s.name] == "default" else f" ({self.sources[s.name]})")
+            f"{s.name}={s.text(self.values[s.name])}" + ("" if self.sources[s.name] == "default" else f" ({self.sources[s.name]})")
             for s in SETTINGS
         )
 
     def rows(self, stage: str | None = None) -> list[dict]:
         """One row per setting: what analysis.settings records."""
         return [
-            {"setting": s.name, "value": str(self.values[s.name]), "source": self.sources[s.name],
-             "stage": s.stage, "default_value": str(s.default), "env_var": s.env_var,
+            {"setting": s.name, "value": s.text(self.values[s.name]), "source": self.sources[s.name],
+             "stage": s.stage, "default_value": s.text(s.default), "env_var": s.env_var,
              "cli_flag": s.cli_flag, "allowed": s.allowed(), "description": s.help}
             for s in SETTINGS if stage is None or s.stage == stage
         ]
@@ -212,7 +227,7 @@ def settings_markdown_table() -> str:
     lines = ["| setting | environment variable | `provpanel build` flag | default | allowed | meaning |",
              "|---|---|---|---|---|---|"]
     for s in SETTINGS:
-        lines.append(f"| `{s.name}` | `{s.env_var}` | `{s.cli_flag}` | `{s.default}` | {s.allowed()} | {s.help} |")
+        lines.append(f"| `{s.name}` | `{s.env_var}` | `{s.cli_flag}` | `{s.text(s.default)}` | {s.allowed()} | {s.help} |")
     return "\n".join(lines)
 
 

@@ -90,6 +90,15 @@ def test_allowed_values_are_stated_in_words():
         resolve_settings(environ={"PROVPANEL_PANEL_START_YEAR": "2010", "PROVPANEL_PANEL_END_YEAR": "2005"})
 
 
+def test_a_list_setting_takes_words_from_text_or_a_list():
+    """What a setting like a list of terms would be: one Setting(...) line."""
+    terms = Setting("wild_bootstrap_terms", tuple, ("ic",), ANALYSIS, "terms", choices=("ic", "ic2", "cx"))
+    assert terms.parse(" ic, ic2 ") == ("ic", "ic2") == terms.parse(["ic", "ic2"])
+    assert terms.text(("ic", "ic2")) == "ic,ic2"
+    with pytest.raises(SettingError, match="'ic,zz' is not allowed; expected a comma-separated list of ic, ic2, cx"):
+        terms.parse("ic,zz")
+
+
 def test_build_refuses_a_bad_flag_or_variable_before_any_work(tmp_path):
     home = tmp_path / "home"
     completed = run_provpanel(["build", "--lq-reference", "nation"], home=home, timeout=60)
@@ -201,6 +210,7 @@ def test_run_config_from_the_launchpad_reaches_the_check_and_the_analysis(cli_bu
         validate_panel,
     )
     from provpanel.build import _first_failure
+    from provpanel.build_state import last_build, unchanged_since_last_build
     from provpanel.config import get_paths
     from provpanel.dagster_env import prepare_dagster_home
 
@@ -212,6 +222,8 @@ def test_run_config_from_the_launchpad_reaches_the_check_and_the_analysis(cli_bu
     monkeypatch.setenv("PROVPANEL_EDITIONS", str(SAMPLE_EDITIONS_DIR))
     monkeypatch.setenv("PROVPANEL_BOOTSTRAP_REPS", "99")
     prepare_dagster_home(get_paths())
+    recorded_fingerprint = last_build(get_paths())["fingerprint"]
+    assert unchanged_since_last_build(get_paths(), recorded_fingerprint) is not None
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("build_panel")
@@ -257,3 +269,5 @@ def test_run_config_from_the_launchpad_reaches_the_check_and_the_analysis(cli_bu
     assert run_ids == {result.run_id}
     first = (home / "outputs" / "table_1.md").read_text(encoding="utf-8").splitlines()[0]
     assert "lq_reference=all_provinces (launchpad)" in first and "se_type=robust (launchpad)" in first
+    # the snapshot is no longer the CLI build's: its next `provpanel build` does the work again
+    assert unchanged_since_last_build(get_paths(), recorded_fingerprint) is None
