@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 from orchestration.resources import dbt_executable
-from provpanel.config import DBT_PROJECT_DIR, dbt_vars, get_paths, panel_settings
+from provpanel.config import DBT_PROJECT_DIR, dbt_vars, get_paths
 
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
 
@@ -32,12 +32,16 @@ def _project_fingerprint(project_dir: Path) -> str:
 
 
 def ensure_manifest_at(target_path: Path, project_dir: Path = DBT_PROJECT_DIR,
-                       profiles_dir: Path = DBT_PROJECT_DIR) -> Path:
-    """<target_path>/manifest.json, parsed anew when the project or the build's vars changed."""
+                       profiles_dir: Path = DBT_PROJECT_DIR, panel_settings: dict | None = None) -> Path:
+    """<target_path>/manifest.json, parsed anew when the project or the build's vars changed.
+    panel_settings: the panel settings the build will use (None: the environment's)."""
+    from provpanel.settings import PANEL, resolve_settings
+
     manifest_path = Path(target_path) / "manifest.json"
     fingerprint_file = manifest_path.with_name("provpanel_fingerprint.txt")
     # parse with the vars the build will use, so the build's partial parse reuses this one
-    build_vars = json.dumps(dbt_vars(panel_settings()), sort_keys=True)
+    panel_settings = resolve_settings().stage(PANEL) if panel_settings is None else panel_settings
+    build_vars = json.dumps(dbt_vars(panel_settings, get_paths()), sort_keys=True)
     # the vars are part of it: a geography folder changes which seed the units come from
     fingerprint = _project_fingerprint(project_dir) + ":" + build_vars
     if manifest_path.exists() and fingerprint_file.exists() and fingerprint_file.read_text() == fingerprint:

@@ -14,6 +14,7 @@ from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
 from orchestration.defs.validate import panel_suite_check
 from orchestration.ingest_definitions import ingest_edition_job, raw_assets
 from orchestration.resources import ProvpanelPaths
+from orchestration.settings_resource import ProvpanelSettings
 
 build_panel_job = define_asset_job(
     "build_panel",
@@ -29,7 +30,9 @@ defs = Definitions(
         build_discovery_sensor(ingest_edition_job),
         build_panel_after_ingest_sensor(ingest_edition_job, build_panel_job),
     ],
-    resources={"paths": ProvpanelPaths(), "dbt": dbt_resource()},
+    # "settings": one resource for the dbt assets, the panel check and the analysis, so a value
+    # set in the launchpad (resources.settings.config) reaches all of them in that run
+    resources={"paths": ProvpanelPaths(), "dbt": dbt_resource(), "settings": ProvpanelSettings()},
     # Steps share one process: a new process per step re-imports dbt/GX/linearmodels (~10 s each).
     executor=in_process_executor,
 )

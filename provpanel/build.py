@@ -70,7 +70,7 @@ def _failed_checks(result) -> list:
 class _ManifestInBackground:
     """`dbt parse` in a thread (the work is a subprocess, so it runs beside the ingest)."""
 
-    def __init__(self, paths) -> None:
+    def __init__(self, paths, panel_settings: dict) -> None:
         import threading
 
         from orchestration.dbt_manifest import ensure_manifest_at
@@ -79,7 +79,7 @@ class _ManifestInBackground:
 
         def parse() -> None:
             try:
-                ensure_manifest_at(paths.dbt_target)
+                ensure_manifest_at(paths.dbt_target, panel_settings=panel_settings)
             except Exception as error:  # noqa: BLE001 - handed to the main thread by wait()
                 self._error = error
 
@@ -92,23 +92,37 @@ class _ManifestInBackground:
             raise self._error
 
 
-def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0) -> int:
+def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0,
+              settings: dict[str, str] | None = None) -> int:
+    """settings: values given as flags (name → text); the others come from the environment
+    (PROVPANEL_*) or their defaults."""
     from provpanel.build_lock import BuildInProgressError, build_lock
+    from provpanel.settings import SettingError, resolve_settings
 
     paths = get_paths()
+    flags = {name: value for name, value in (settings or {}).items() if value is not None}
+    try:
+        resolved = resolve_settings(flags, explicit_source="cli")
+    except SettingError as err:
+        print(f"provpanel build: {err}", file=sys.stderr)
+        return 2
+    # the run config carries the typed values, as the launchpad would send them
+    flags = {name: list(value) if isinstance(value, tuple) else value
+             for name, value in ((name, resolved.values[name]) for name in flags)}
     try:
         with build_lock(paths.home, wait_seconds=wait_seconds):
-            return _run_locked_build(paths, force_ingest=force_ingest, quiet=quiet)
+            return _run_locked_build(paths, resolved, flags, force_ingest=force_ingest, quiet=quiet)
     except BuildInProgressError as err:
         print(f"provpanel build: {err}", file=sys.stderr)
         return 3
 
 
-def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
-    from provpanel.build_state import build_fingerprint, last_build, record_build
+def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet: bool) -> int:
+    from provpanel.build_state import build_fingerprint, record_build, unchanged_since_last_build
     from provpanel.dagster_env import prepare_dagster_home
     from provpanel.publish import published_path
     from provpanel.report import print_report
+    from provpanel.settings import PANEL
 
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
@@ -117,10 +131,11 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
     for name in unfinished_editions(paths.editions):  # never taken as an edition
         print(f"provpanel build: skipped {name}: its fetch has not finished "
               f"(re-run `provpanel fetch {name}` to complete it)", file=sys.stderr)
-    fingerprint = build_fingerprint(paths)
-    previous = last_build(paths)
-    if (not force_ingest and previous and previous.get("fingerprint") == fingerprint
-            and published_path(paths.home).exists()):
+    if flags:
+        _say("  settings:  " + ", ".join(f"{name}={value}" for name, value in flags.items()), quiet)
+    fingerprint = build_fingerprint(paths, resolved)
+    previous = unchanged_since_last_build(paths, fingerprint)
+    if not force_ingest and previous:
         print(f"\nnothing changed since the build of {previous['finished_at']} (editions, settings, code): "
               f"no work done.\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n")
         return print_report(paths, fmt="markdown", headline_only=True)
@@ -134,7 +149,7 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
     # dbt parse (a subprocess, 6-10 s on a fresh home) runs while the editions are ingested
-    manifest = _ManifestInBackground(paths)
+    manifest = _ManifestInBackground(paths, resolved.stage(PANEL))
 
     from dagster import DagsterInstance
 
@@ -171,8 +186,11 @@ def _run_locked_build(paths, *, force_ingest: bool, quiet: bool) -> int:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     _say(f"  building the panel, checks and analysis (dbt log: {log_path})", quiet)
     with open(log_path, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
-        result = panel_job.execute_in_process(instance=instance, raise_on_error=False, run_config=_QUIET_LOGS,
-                                              tags=_CLI_RUN_TAGS)
+        result = panel_job.execute_in_process(
+            instance=instance, raise_on_error=False, tags=_CLI_RUN_TAGS,
+            # the flags reach the dbt assets, the checks and the analysis as the launchpad's would
+            run_config={**_QUIET_LOGS, "resources": {"settings": {"config": flags}}},
+        )
     failed_checks = _failed_checks(result)
     if failed_checks:
         print("provpanel build: blocking checks failed; the analysis was not run:", file=sys.stderr)

@@ -1,9 +1,10 @@
 """Whether a build has anything to do: a fingerprint of every input of the last good build.
 
 The inputs are the edition folders (checksums of every file), the geography folder if one is
-set, the dbt project, the validation thresholds, the code of the pipeline and the panel settings. When the fingerprint
-equals the one recorded by the last successful build and its published snapshot is there,
-`provpanel build` does no work at all.
+set, the dbt project, the validation thresholds, the code of the pipeline and the value of every
+setting (provpanel.settings: panel and analysis). When the fingerprint equals the one recorded
+by the last successful build and its published snapshot is the one that build published (not
+replaced since by a run launched from the UI), `provpanel build` does no work at all.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from provpanel.config import REPO_ROOT, Paths, panel_settings
+from provpanel.config import REPO_ROOT, Paths
+from provpanel.settings import ResolvedSettings, resolve_settings
 
 _CODE_FOLDERS = ("provpanel", "orchestration", "analysis", "expectations", "dbt_project")
 _CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv"}
@@ -31,12 +33,14 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def build_fingerprint(paths: Paths) -> str:
+def build_fingerprint(paths: Paths, settings: ResolvedSettings | None = None) -> str:
+    """settings: the build's (None: the environment's, else the defaults)."""
     from provpanel.editions import list_editions, sha256_of
     from provpanel.ingest import edition_fingerprint
 
     editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}
-    payload = {"editions": editions, "settings": panel_settings(), "code": _code_digest()}
+    settings = resolve_settings() if settings is None else settings
+    payload = {"editions": editions, "settings": settings.values, "code": _code_digest()}
     if paths.custom_geography:
         payload["geography"] = {
             path.name: sha256_of(path)
@@ -56,8 +60,30 @@ def last_build(paths: Paths) -> dict | None:
         return None
 
 
+def published_stamp(paths: Paths) -> int | None:
+    """The published snapshot's modification time (ns): a run from the UI that publishes
+    changes it, so the next build knows the snapshot is no longer its own."""
+    from provpanel.publish import published_path
+
+    try:
+        return published_path(paths.home).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def unchanged_since_last_build(paths: Paths, fingerprint: str) -> dict | None:
+    """The last good build's record if it had this fingerprint and the published snapshot is
+    still the one it published; else None (there is work to do)."""
+    previous = last_build(paths)
+    if (previous and previous.get("fingerprint") == fingerprint and published_stamp(paths) is not None
+            and previous.get("published_stamp") == published_stamp(paths)):
+        return previous
+    return None
+
+
 def record_build(paths: Paths, fingerprint: str) -> None:
-    state = {"fingerprint": fingerprint, "finished_at": datetime.now().isoformat(timespec="seconds")}
+    state = {"fingerprint": fingerprint, "finished_at": datetime.now().isoformat(timespec="seconds"),
+             "published_stamp": published_stamp(paths)}
     partial = _state_file(paths).with_suffix(".json.tmp")
     partial.write_text(json.dumps(state))
     partial.replace(_state_file(paths))

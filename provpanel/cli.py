@@ -14,7 +14,29 @@ from provpanel.config import get_paths
 def _cmd_build(args: argparse.Namespace) -> int:
     from provpanel.build import run_build
 
-    return run_build(force_ingest=args.force, quiet=args.quiet, wait_seconds=args.wait)
+    return run_build(force_ingest=args.force, quiet=args.quiet, wait_seconds=args.wait,
+                     settings=_setting_flags(args))
+
+
+def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per setting of provpanel.settings (--se-type, --lq-reference, ...). A flag
+    given overrides the PROVPANEL_* variable; values are checked by the build (so a wrong one
+    is refused with the same message from every source)."""
+    from provpanel.settings import SETTINGS
+
+    group = parser.add_argument_group(
+        "settings", "each overrides its environment variable for this build (README, Configuration)")
+    for setting in SETTINGS:
+        group.add_argument(setting.cli_flag, dest=f"setting_{setting.name}", metavar=setting.name.upper(),
+                           help=f"{setting.help}: {setting.allowed()} "
+                                f"(default {setting.text(setting.default)}; env {setting.env_var})")
+
+
+def _setting_flags(args: argparse.Namespace) -> dict[str, str]:
+    """The settings given as flags, by name."""
+    prefix = "setting_"
+    return {key[len(prefix):]: value for key, value in vars(args).items()
+            if key.startswith(prefix) and value is not None}
 
 
 def _cmd_sql(args: argparse.Namespace) -> int:
@@ -158,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="print only the summary and the tables")
     build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="if another build runs on this home, wait up to SECONDS instead of refusing")
+    _add_setting_flags(build)
     build.set_defaults(func=_cmd_build)
 
     sql = sub.add_parser("sql", help="run a read-only SQL query against the published panel")

@@ -69,26 +69,18 @@ def _resolved(path: str) -> Path:
     return Path(path).expanduser().resolve()
 
 
-# Panel settings: defaults reproduce the paper; each can be changed by an environment variable
-# (or, in the Dagster UI, by the run config of the dbt and analysis assets).
-PANEL_SETTING_DEFAULTS = {
-    "vintage_policy": ("PROVPANEL_VINTAGE_POLICY", "latest"),  # or first_release
-    "panel_start_year": ("PROVPANEL_PANEL_START_YEAR", "2001"),
-    "panel_end_year": ("PROVPANEL_PANEL_END_YEAR", "2021"),  # or "latest"
-    "interpolation_edges": ("PROVPANEL_INTERPOLATION_EDGES", "carry"),  # or missing
-    "lq_reference": ("PROVPANEL_LQ_REFERENCE", "panel"),  # or all_provinces, national
-}
-
-
 def panel_settings() -> dict[str, str]:
-    return {key: os.environ.get(env, default) for key, (env, default) in PANEL_SETTING_DEFAULTS.items()}
+    """The panel settings as the environment sets them (else their defaults), as text.
+    The definitions, and every other source of a value, are in provpanel.settings."""
+    from provpanel.settings import PANEL, resolve_settings
+
+    return {name: str(value) for name, value in resolve_settings().stage(PANEL).items()}
 
 
-def dbt_vars(settings: dict[str, str]) -> dict:
-    """dbt --vars from panel settings (years become integers unless 'latest') and, when the
-    units come from a geography folder, its path (var geography_dir)."""
+def dbt_vars(settings: dict, paths: Paths) -> dict:
+    """dbt --vars from the panel settings (years become integers unless 'latest') and, when
+    `paths` take the units from a geography folder, its path (var geography_dir)."""
     out: dict = dict(settings)
-    paths = get_paths()
     if paths.custom_geography:
         out["geography_dir"] = paths.geography.as_posix()
     for key in ("panel_start_year", "panel_end_year"):

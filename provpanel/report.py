@@ -22,8 +22,26 @@ class OutputFiles:
     plots: dict[str, Path]
 
 
-def write_analysis_outputs(results, panel, folder: Path) -> OutputFiles:
-    """Write every table (md, tex, html, csv), the comparison and the plots into `folder`."""
+# How each text format says a line is not part of the table (the settings header).
+_HEADER_LINE = {".md": "{}\n", ".tex": "% {}", ".html": '<p class="settings">{}</p>', ".csv": "# {}"}
+
+
+def _with_settings_header(path: Path, settings_line: str) -> None:
+    """Put the settings line at the head of a written table file (a comment where the format
+    has one, so readers of the table still parse it; CSV readers: comment="#")."""
+    import html
+
+    template = _HEADER_LINE.get(path.suffix)
+    if template is None or not settings_line:
+        return
+    shown = html.escape(settings_line) if path.suffix == ".html" else settings_line
+    path.write_text(template.format(shown) + "\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
+
+
+def write_analysis_outputs(results, panel, folder: Path, *, settings_line: str = "") -> OutputFiles:
+    """Write every table (md, tex, html, csv), the comparison and the plots into `folder`;
+    each table file starts with `settings_line` (provpanel.settings.ResolvedSettings.header_line)."""
     from analysis.plots import plot_trends_by_region
 
     folder = Path(folder)
@@ -32,10 +50,14 @@ def write_analysis_outputs(results, panel, folder: Path) -> OutputFiles:
     comparison_md = results.comparison.to_markdown(index=False, floatfmt=".4g")
     (folder / f"{COMPARISON_STEM}.md").write_text(comparison_md + "\n", encoding="utf-8")
     results.comparison.to_csv(folder / f"{COMPARISON_STEM}.csv", index=False)
+    for path in [*written, folder / f"{COMPARISON_STEM}.md", folder / f"{COMPARISON_STEM}.csv"]:
+        _with_settings_header(path, settings_line)
     ordered = [name for name in TABLE_ORDER if name in results.tables]
     ordered += [name for name in results.tables if name not in ordered]
     markdown = "\n\n".join(f"### {results.tables[name].title or name}\n\n{results.tables[name].to_markdown()}"
                            for name in ordered)
+    if settings_line:
+        markdown = f"{settings_line}\n\n{markdown}"
     plots = {p.stem: p for p in written if p.suffix == ".png"}
     plots[trends.stem] = trends
     return OutputFiles(folder, markdown, comparison_md, plots)

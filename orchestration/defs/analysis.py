@@ -17,6 +17,7 @@ from dagster import (
 
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
+from orchestration.settings_resource import ProvpanelSettings
 
 ANALYSIS_TABLES = {
     "estimates": "Coefficients, standard errors, t and p values and intervals of every model.",
@@ -54,15 +55,18 @@ def _append_estimate_history(con, estimates, run_id: str) -> None:
     ],
     pool="warehouse",
 )
-def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
+def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings: ProvpanelSettings):
     from analysis import run_all
     from provpanel.report import write_analysis_outputs
+    from provpanel.settings import ANALYSIS
+    from provpanel.settings_record import record_settings
     from provpanel.warehouse import open_warehouse
 
+    resolved = settings.resolve(context.run.tags)
     with open_warehouse(paths.warehouse, read_only=True) as con:
         panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
-    results = run_all(panel)
-    files = write_analysis_outputs(results, panel, paths.outputs)
+    results = run_all(panel, **resolved.stage(ANALYSIS))
+    files = write_analysis_outputs(results, panel, paths.outputs, settings_line=resolved.header_line())
     with open_warehouse(paths.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS analysis")
         for name, description in ANALYSIS_TABLES.items():
@@ -73,9 +77,10 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths):
             comment = description.replace("'", "''")
             con.execute(f"COMMENT ON TABLE analysis.{name} IS '{comment}'")
         _append_estimate_history(con, results.estimates, context.run.run_id)
+    record_settings(paths.warehouse, resolved, ANALYSIS, context.run.run_id)
     for name in ANALYSIS_TABLES:
         frame = getattr(results, name)
-        metadata = {"rows": MetadataValue.int(len(frame))}
+        metadata = {"rows": MetadataValue.int(len(frame)), "settings": resolved.header_line()}
         if name == "estimates":
             metadata["tables"] = MetadataValue.md(files.markdown_text)
             metadata["output_folder"] = MetadataValue.path(str(paths.outputs))

@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config
+from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -15,7 +15,8 @@ from dagster_dbt import (
 
 from orchestration.dbt_project import ensure_manifest, provpanel_dbt_project
 from orchestration.resources import ProvpanelPaths, dbt_executable
-from provpanel.config import dbt_vars, panel_settings
+from orchestration.settings_resource import ProvpanelSettings
+from provpanel.config import dbt_vars, get_paths
 
 DBT_PROJECT = provpanel_dbt_project()
 PANEL_ASSET = AssetKey(["marts", "province_year_panel"])
@@ -37,16 +38,6 @@ class ProvpanelDbtTranslator(DagsterDbtTranslator):
         )
 
 
-class PanelSettings(Config):
-    """dbt vars of the panel (defaults from the PROVPANEL_* environment variables)."""
-
-    vintage_policy: str = panel_settings()["vintage_policy"]
-    panel_start_year: str = panel_settings()["panel_start_year"]
-    panel_end_year: str = panel_settings()["panel_end_year"]
-    interpolation_edges: str = panel_settings()["interpolation_edges"]
-    lq_reference: str = panel_settings()["lq_reference"]
-
-
 @dbt_assets(
     manifest=ensure_manifest(DBT_PROJECT),
     project=DBT_PROJECT,
@@ -56,11 +47,16 @@ class PanelSettings(Config):
     pool="warehouse",
 )
 def provpanel_dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, paths: ProvpanelPaths, config: PanelSettings
+    context: AssetExecutionContext, dbt: DbtCliResource, paths: ProvpanelPaths, settings: ProvpanelSettings
 ):
+    from provpanel.settings import PANEL
+    from provpanel.settings_record import record_settings
+
+    resolved = settings.resolve(context.run.tags)
     # the dbt profile reads the warehouse path from the environment of its subprocess
     os.environ["PROVPANEL_WAREHOUSE"] = str(paths.warehouse)
-    dbt_var_values = dbt_vars(config.model_dump())
+    # the geography folder is a path, like the home: it comes from the environment
+    dbt_var_values = dbt_vars(resolved.stage(PANEL), get_paths())
     # Unit tests check the models' SQL on fixed inputs, not the data: they run in the test suite
     # (tests/test_dbt_panel.py runs a plain `dbt build`), not in every production build.
     yield from dbt.cli(
@@ -70,6 +66,8 @@ def provpanel_dbt_models(
         # this run's home, not the one the code location was loaded with
         target_path=paths.home_dir / "dbt" / "target",
     ).stream()
+    # reached only when dbt succeeded: the panel now is what these settings built
+    record_settings(paths.warehouse, resolved, PANEL, context.run.run_id)
 
 
 def dbt_resource() -> DbtCliResource:

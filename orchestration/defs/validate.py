@@ -1,9 +1,10 @@
 """Great Expectations suites as Dagster asset checks. Blocking checks stop the analysis."""
 
-from dagster import AssetCheckResult, AssetCheckSeverity, asset_check
+from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
 
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
+from orchestration.settings_resource import ProvpanelSettings
 from orchestration.validation_metadata import outcome_metadata
 
 
@@ -15,17 +16,18 @@ from orchestration.validation_metadata import outcome_metadata
     blocking=True,
     pool="warehouse",
 )
-def panel_suite_check(paths: ProvpanelPaths) -> AssetCheckResult:
+def panel_suite_check(context: AssetCheckExecutionContext, paths: ProvpanelPaths,
+                      settings: ProvpanelSettings) -> AssetCheckResult:
     from expectations.panel_suite import validate_panel
-    from provpanel.config import panel_settings
     from provpanel.warehouse import open_warehouse
 
+    # the run's settings, as the dbt assets of this run built the panel with them
+    lq_reference = settings.resolve(context.run.tags).values["lq_reference"]
     with open_warehouse(paths.warehouse, read_only=True) as con:
         panel = con.execute("SELECT * FROM marts.province_year_panel").df()
-    outcome = validate_panel(panel, lq_reference=panel_settings()["lq_reference"],
-                             docs_dir=paths.outputs / "data_docs")
+    outcome = validate_panel(panel, lq_reference=lq_reference, docs_dir=paths.outputs / "data_docs")
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR,
-        metadata=outcome_metadata(outcome),
+        metadata={**outcome_metadata(outcome), "lq_reference": lq_reference},
     )
