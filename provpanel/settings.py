@@ -19,7 +19,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from analysis.bootstrap import DEFAULT_REPS, DEFAULT_SEED, DEFAULT_TERMS, DEFAULT_WEIGHTS, WEIGHT_TYPES
+from analysis.bootstrap import (
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    DEFAULT_TERMS,
+    DEFAULT_WEIGHTS,
+    WEIGHT_TYPES,
+)
 from analysis.estimate import R2_LABELS
 from analysis.mediation import DEFAULT_MEDIATION_REPS
 from analysis.specs import DEFAULT_BREAK_YEAR, SE_TYPES
@@ -66,7 +72,7 @@ class Setting:
     def allowed(self) -> str:
         """What is allowed, in words (error messages, --help, the README table)."""
         if self.kind is tuple:
-            return "a comma-separated list" + (" of " + ", ".join(self.choices) if self.choices else "")
+            return "a comma-separated list of " + (", ".join(self.choices) if self.choices else "names")
         if self.choices:
             return "one of " + ", ".join(self.choices)
         kind = {int: "an integer", float: "a number"}[self.kind]
@@ -98,7 +104,8 @@ class Setting:
         if self.kind is tuple:
             words = text.split(",") if isinstance(text, str) else list(text)
             words = tuple(word.strip() for word in words if str(word).strip())
-            if not all(isinstance(word, str) for word in words) or (
+            # words are names (of terms, ...): never free text
+            if not all(isinstance(word, str) and word.isidentifier() for word in words) or (
                 self.choices and not set(words) <= set(self.choices)
             ):
                 raise ValueError

@@ -26,6 +26,8 @@ from provpanel.settings import (
 
 def _other_value(setting: Setting) -> object:
     """An allowed value that is not the default."""
+    if setting.kind is tuple:
+        return tuple(setting.default)[:1] or ("ic",)
     if setting.choices:
         return next(choice for choice in setting.choices if choice != setting.default)
     if setting.kind is float:
@@ -34,6 +36,8 @@ def _other_value(setting: Setting) -> object:
 
 
 def _not_allowed(setting: Setting) -> str:
+    if setting.kind is tuple:
+        return "ic;drop"
     return "no_such_value" if setting.kind is str else str(setting.minimum - 1)
 
 
@@ -46,12 +50,12 @@ def test_env_cli_flag_and_launchpad_each_change_every_setting(setting):
     assert resolve_settings(environ={}).values[setting.name] == setting.default
     assert resolve_settings(environ={}).sources[setting.name] == "default"
 
-    from_env = resolve_settings(environ={setting.env_var: str(value)})
+    from_env = resolve_settings(environ={setting.env_var: setting.text(value)})
     assert (from_env.values[setting.name], from_env.sources[setting.name]) == (value, "env")
 
-    args = build_parser().parse_args(["build", setting.cli_flag, str(value)])
+    args = build_parser().parse_args(["build", setting.cli_flag, setting.text(value)])
     from_flag = resolve_settings(_setting_flags(args), explicit_source="cli",
-                                 environ={setting.env_var: str(setting.default)})
+                                 environ={setting.env_var: setting.text(setting.default)})
     assert (from_flag.values[setting.name], from_flag.sources[setting.name]) == (value, "cli")
 
     # the launchpad's run config sets the resource's field; it beats the environment too
