@@ -74,7 +74,7 @@ def _resolved(path: str) -> Path:
 PANEL_SETTING_DEFAULTS = {
     "vintage_policy": ("PROVPANEL_VINTAGE_POLICY", "latest"),  # or first_release
     "panel_start_year": ("PROVPANEL_PANEL_START_YEAR", "2001"),
-    "panel_end_year": ("PROVPANEL_PANEL_END_YEAR", "2021"),  # or "latest"
+    "panel_end_year": ("PROVPANEL_PANEL_END_YEAR", "latest"),  # the data's last year, or a year
     "interpolation_edges": ("PROVPANEL_INTERPOLATION_EDGES", "carry"),  # or missing
     "lq_reference": ("PROVPANEL_LQ_REFERENCE", "panel"),  # or all_provinces, national
 }
