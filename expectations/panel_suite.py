@@ -34,8 +34,11 @@ def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     if "gdp" in frame:
         for lq in LOCATION_QUOTIENTS:
             if lq in frame:
-                weighted = (frame["gdp"] * frame[lq]).groupby(frame["year"]).transform("sum")
-                frame[f"{lq}_gdp_weighted_mean"] = weighted / frame.groupby("year")["gdp"].transform("sum")
+                # over the rows that have the LQ: a year without it (missing input) stays NaN, unchecked
+                has_lq = frame[lq].notna()
+                weighted = (frame["gdp"] * frame[lq]).where(has_lq).groupby(frame["year"]).transform("sum", min_count=1)
+                gdp = frame["gdp"].where(has_lq).groupby(frame["year"]).transform("sum", min_count=1)
+                frame[f"{lq}_gdp_weighted_mean"] = weighted / gdp
     # a null model variable is allowed where the row lacks one of its inputs (a partial edition
     # set: reported in marts.variable_availability), never where every input is present
     lacking = (frame["missing_input_variables"].fillna("").str.split(",")

@@ -28,8 +28,11 @@ class CoverageReport:
     left_out: pd.DataFrame  # indicator, years: years that carried values alone would have filled
 
     def warnings(self) -> list[str]:
-        return [f"{row.indicator}: no observations for {row.years}; left out rather than carried"
-                for row in self.left_out.itertuples(index=False)]
+        return [_left_out_warning(row.indicator, row.years) for row in self.left_out.itertuples(index=False)]
+
+
+def _left_out_warning(indicator: str, years: str) -> str:
+    return f"{indicator}: no observations for {years}; left out rather than carried"
 
 
 def year_runs(years: Iterable[int]) -> str:
@@ -111,7 +114,9 @@ def indicator_summary(indicators: pd.DataFrame) -> pd.DataFrame:
 def coverage_markdown(report: CoverageReport) -> str:
     """The whole report as Markdown: the terminal output and the asset's metadata."""
     def table(frame: pd.DataFrame) -> str:
-        return frame.to_markdown(index=False) if len(frame) else "(none)"
+        if not len(frame):
+            return "(none)"
+        return frame.astype(object).where(frame.notna(), "").to_markdown(index=False)
 
     variables = report.variables[["variable", "is_complete", "first_year", "last_year", "years_missing",
                                   "n_missing_input", "n_corrupt", "reason"]]
@@ -192,3 +197,16 @@ def print_coverage(*, working: bool = False, fmt: str = "markdown", plot: str | 
         written = plot_coverage_heatmap(report.indicators, plot)
         print(f"heat map: {written}", file=sys.stderr)
     return 0
+
+
+def left_out_warnings(warehouse: Path) -> list[str]:
+    """The warnings of a build: indicator-years left out rather than carried (empty when the
+    warehouse has no coverage table)."""
+    from provpanel.warehouse import open_warehouse
+
+    with open_warehouse(warehouse, read_only=True) as con:
+        if not _table_exists(con, "marts", "indicator_coverage"):
+            return []
+        rows = con.execute("""SELECT indicator, list(year ORDER BY year) FROM marts.indicator_coverage
+                              WHERE is_left_out GROUP BY indicator ORDER BY indicator""").fetchall()
+    return [_left_out_warning(indicator, year_runs(years)) for indicator, years in rows]

@@ -76,7 +76,13 @@ partial_gaps as (
 reasons as (
     select variable, string_agg(reason, '; ' order by indicator) as reason
     from (
-        select variable, indicator, indicator || ' has no observations for ' || years as reason from gap_spans
+        -- inputs missing in the same years are named together
+        select variable, min(indicator) as indicator,
+            string_agg(indicator, ', ' order by indicator)
+                || case when count(*) = 1 then ' has' else ' have' end
+                || ' no observations for ' || years as reason
+        from gap_spans
+        group by variable, years
         union all
         select variable, indicator, indicator || ' is missing for ' || n_missing_cells || ' province-years' as reason
         from partial_gaps
