@@ -19,7 +19,7 @@ cells as (
         variable,
         province_code,
         year,
-        value is null as is_null,
+        value is null or isnan(value) as is_null,  -- NaN (ln of a negative) is corrupt, like null
         list_contains(string_split(coalesce(missing_input_variables, ''), ','), variable) as lacks_input
     from panel_cells
 ),
