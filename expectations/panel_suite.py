@@ -34,8 +34,19 @@ def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     if "gdp" in frame:
         for lq in LOCATION_QUOTIENTS:
             if lq in frame:
-                weighted = (frame["gdp"] * frame[lq]).groupby(frame["year"]).transform("sum")
-                frame[f"{lq}_gdp_weighted_mean"] = weighted / frame.groupby("year")["gdp"].transform("sum")
+                # over the rows that have the LQ: a year without it (missing input) stays NaN, unchecked
+                has_lq = frame[lq].notna()
+                weighted = (frame["gdp"] * frame[lq]).where(has_lq).groupby(frame["year"]).transform("sum", min_count=1)
+                gdp = frame["gdp"].where(has_lq).groupby(frame["year"]).transform("sum", min_count=1)
+                frame[f"{lq}_gdp_weighted_mean"] = weighted / gdp
+    # a null model variable is allowed where the row lacks one of its inputs (a partial edition
+    # set: reported in marts.variable_availability), never where every input is present
+    lacking = (frame["missing_input_variables"].fillna("").str.split(",")
+               if "missing_input_variables" in frame else pd.Series([[]] * len(frame), index=frame.index))
+    for variable in MODEL_VARIABLES:
+        if variable in frame:
+            lacks_input = lacking.apply(lambda names, name=variable: name in names).astype(bool)
+            frame[f"{variable}_null_without_missing_input"] = frame[variable].isna() & ~lacks_input
     for variable in MODEL_VARIABLES:
         flag = f"{variable}_is_filled"
         if flag in frame:
@@ -70,7 +81,9 @@ def build_panel_suite(frame: pd.DataFrame, thresholds: dict, *, lq_reference: st
     suite.add_expectation(E.ExpectCompoundColumnsToBeUnique(column_list=INDEX_COLUMNS))
     suite.add_expectation(E.ExpectColumnValuesToBeInSet(column="years_for_province", value_set=[n_years]))
     for variable in MODEL_VARIABLES:
-        suite.add_expectation(E.ExpectColumnValuesToNotBeNull(column=variable))
+        # missing input is reported, corrupt input (a null with every input present) blocks
+        suite.add_expectation(E.ExpectColumnValuesToBeInSet(
+            column=f"{variable}_null_without_missing_input", value_set=[False]))
     suite.add_expectation(E.ExpectColumnValuesToBeBetween(column="tu", min_value=0, max_value=thresholds["tu_max"]))
     for lq in LOCATION_QUOTIENTS:
         suite.add_expectation(

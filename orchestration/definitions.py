@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from orchestration.defs.analysis import paper_models
+from orchestration.defs.coverage import indicator_coverage_report
 from orchestration.defs.discovery import build_discovery_sensor, build_panel_after_ingest_sensor
 from orchestration.defs.fetch import fetch_portal_edition_job
 from orchestration.defs.ingest import raw_edition
@@ -23,7 +24,8 @@ build_panel_job = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot, edition_diff_report],
+    assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot, edition_diff_report,
+            indicator_coverage_report],
     asset_checks=[panel_suite_check],
     jobs=[ingest_edition_job, build_panel_job, fetch_portal_edition_job],
     sensors=[

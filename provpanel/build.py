@@ -206,6 +206,10 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         return 1
 
     record_build(paths, fingerprint)
+    from provpanel.coverage import left_out_warnings
+
+    for warning in left_out_warnings(paths.warehouse):  # `provpanel coverage` tells the rest
+        print(f"warning: {warning}", file=sys.stderr)
     elapsed = time.monotonic() - started
     print(f"\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n"
           f"outputs:    {paths.outputs}\nbuilt in {elapsed:.0f} s\n")

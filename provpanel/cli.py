@@ -154,6 +154,12 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from provpanel.coverage import print_coverage
+
+    return print_coverage(working=args.working, fmt=args.format, plot=args.plot)
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from provpanel.dagster_env import prepare_dagster_home
 
@@ -223,6 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--cells", choices=["revised", "added"], default="revised",
                       help="with --format csv: which cells to print")
     diff.set_defaults(func=_cmd_diff)
+
+    coverage = sub.add_parser("coverage", help="what the editions cover: indicator x year observed / filled / "
+                              "missing, the variables and models that can be computed, what to fetch next")
+    coverage.add_argument("--working", action="store_true",
+                          help="read the pipeline's working warehouse instead of the published snapshot")
+    coverage.add_argument("--format", choices=["markdown", "csv"], default="markdown",
+                          help="csv: the indicator x year table in long form")
+    coverage.add_argument("--plot", metavar="PNG", help="also write the heat map to this file")
+    coverage.set_defaults(func=_cmd_coverage)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on this home's storage")
     ui.add_argument("--host", default="127.0.0.1")

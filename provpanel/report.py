@@ -12,6 +12,7 @@ from provpanel.config import Paths
 TABLE_ORDER = ["table_1", "table_3", "table_2", "table_4", "protectionism", "fma_time_varying"]
 HEADLINE_TABLE = "table_1"  # Models 1 and 2: what `provpanel build` prints
 COMPARISON_STEM = "comparison_with_published"
+NOT_ESTIMABLE_STEM = "not_estimable"  # written by analysis.run.AnalysisResults.write_outputs
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ def print_report(paths: Paths, *, fmt: str = "markdown", headline_only: bool = F
     """Print the tables written by the last successful analysis run."""
     suffix = {"markdown": "md", "latex": "tex", "html": "html", "csv": "csv"}[fmt]
     folder = paths.outputs
-    stems = [HEADLINE_TABLE] if headline_only else [
+    # the models a partial edition set cannot estimate, and why, follow the headline table
+    stems = [HEADLINE_TABLE, NOT_ESTIMABLE_STEM] if headline_only else [
         *[s for s in TABLE_ORDER if (folder / f"{s}.{suffix}").exists()],
         *sorted(p.stem for p in folder.glob(f"*.{suffix}") if p.stem not in TABLE_ORDER),
     ]

@@ -243,3 +243,48 @@ def test_pca_loadings_match_numpy_eigh(warehouse):
     assert 0 < kmo < 1
     p_value = stats[stats.statistic == "bartlett_p_value"].value.iloc[0]
     assert 0 <= p_value < 0.05  # the planted inputs are correlated
+
+
+def test_complete_inputs_leave_every_variable_available(warehouse):
+    availability = query(warehouse, "select * from marts.variable_availability order by variable")
+    assert len(availability) == 12 and availability.is_complete.all()
+    assert availability.reason.isna().all() and (availability.n_rows == 120).all()
+    _, year = MISSING_PATENT_APPLICATIONS_CELL  # carried: other provinces observe that year
+    coverage = query(warehouse, """select n_units, n_observed, n_carried, n_missing, is_left_out, status
+                                   from marts.indicator_coverage where indicator = 'patent_applications' and year = ?""",
+                     year).iloc[0].to_dict()
+    assert coverage == {"n_units": 30, "n_observed": 29, "n_carried": 1, "n_missing": 0,
+                        "is_left_out": False, "status": "observed"}
+
+
+def test_missing_input_is_reported_and_corrupt_input_fails(warehouse, tmp_path):
+    """fdi_actual without any 2001-2002 value: FDI null there, with the reason, not a failure.
+    Beijing's 2003 patent applications negative: KS = ln of it is NaN with every input present,
+    a failure (the raw suite refuses negatives at ingest; this is the dbt net behind it)."""
+    import shutil
+
+    import duckdb
+    from dbt_helpers import run_dbt
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("delete from raw.extract_values where indicator = 'fdi_actual' and year <= 2002")
+        connection.execute("""update raw.extract_values set value = -5, source_value = '-5'
+                              where province_code = '11' and year = 2003 and indicator = 'patent_applications'""")
+    settings = {"panel_start_year": 2001, "panel_end_year": 2004}
+    built = run_dbt(["run"], warehouse=copy, work_dir=tmp_path, dbt_vars=settings)
+    assert built.returncode == 0, built.stdout[-4000:]
+    tested = run_dbt(["test", "--select", "province_year_panel"], warehouse=copy, work_dir=tmp_path, dbt_vars=settings)
+    assert tested.returncode != 0
+    assert "FAIL 1 null_only_where_input_missing_province_year_panel" in tested.stdout
+    availability = query(copy, "select * from marts.variable_availability where not is_complete order by variable")
+    assert list(availability.variable) == ["fdi", "ks"]
+    fdi, ks = availability.to_dict("records")
+    assert (fdi["n_null"], fdi["n_missing_input"], fdi["n_corrupt"]) == (60, 60, 0)
+    assert fdi["years_missing"] == "2001-2002" and fdi["reason"] == "fdi_actual has no observations for 2001-2002"
+    assert (ks["n_null"], ks["n_corrupt"]) == (1, 1)
+    assert ks["reason"] == "null although every input is present (corrupt input)"
+    left_out = query(copy, """select year from marts.indicator_coverage
+                              where indicator = 'fdi_actual' and is_left_out order by year""")
+    assert list(left_out.year) == [2001, 2002]

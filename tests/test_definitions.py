@@ -15,6 +15,8 @@ def test_definitions_load_with_every_layer(tmp_path, monkeypatch):
     assert AssetKey(["raw", "editions"]) in keys
     assert AssetKey(["marts", "province_year_panel"]) in keys
     assert AssetKey(["analysis", "estimates"]) in keys
+    assert AssetKey(["reports", "indicator_coverage"]) in keys
+    assert AssetKey(["marts", "variable_availability"]) in keys
     assert any(k.path[0] == "staging" for k in keys)
     assert any(k.path[0] == "intermediate" for k in keys)
     check_keys = {(c.asset_key, c.name) for c in repo.asset_graph.asset_check_keys}

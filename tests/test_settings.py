@@ -28,6 +28,8 @@ def _other_value(setting: Setting) -> object:
     """An allowed value that is not the default."""
     if setting.kind is tuple:
         return tuple(setting.default)[:1] or ("ic",)
+    if setting.default in setting.keywords:  # panel_end_year: 'latest' by default
+        return 2019
     if setting.choices:
         return next(choice for choice in setting.choices if choice != setting.default)
     if setting.kind is float:

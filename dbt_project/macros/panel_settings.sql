@@ -4,14 +4,47 @@
     {{ var('panel_start_year') | int }}
 {%- endmacro %}
 
-{#- SQL expression for the last panel year: the var, or the last year with catalog data. -#}
+{#- SQL expression for the last panel year: the var, or with 'latest' the last year the data
+    carry: the last year in which most of the model inputs that have any observation are
+    observed for most panel provinces. A year with only a few series (a late release of two
+    indicators) or only a few provinces would rest on carried values: it is not a panel year. -#}
 {% macro panel_end_year_sql() -%}
     {%- set end_year = var('panel_end_year') -%}
     {%- if end_year | string | lower == 'latest' -%}
-        (select max(year) from {{ ref('stg_raw__extract_values') }} where value is not null)
+        (
+            with panel_units as (
+                select province_code from {{ ref('stg_geography__panel_units') }}
+                where province_code not in {{ panel_excluded_provinces_sql() }}
+            ),
+            provinces_observed as (
+                select indicator, year, count(distinct province_code) as n_provinces
+                from {{ ref('int_indicators_converted_to_cny') }}
+                inner join panel_units using (province_code)
+                where value is not null
+                    and indicator in ({% for indicator in panel_input_indicators() %}'{{ indicator }}'{{ ', ' if not loop.last }}{% endfor %})
+                group by indicator, year
+            ),
+            inputs_by_year as (
+                select year, count(*) filter (where n_provinces * 2 > (select count(*) from panel_units)) as n_inputs
+                from provinces_observed
+                group by year
+            )
+            select max(year) from inputs_by_year
+            where n_inputs * 2 >= (select count(distinct indicator) from provinces_observed)
+        )
     {%- else -%}
         {{ end_year | int }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The provincial catalog indicators that some model variable uses (METHODS.md). -#}
+{% macro panel_input_indicators() -%}
+    {{ return([
+        'gdp', 'va_secondary', 'va_tertiary', 'exports', 'imports', 'trade_total', 'fdi_actual',
+        'fiscal_expenditure', 'patents_granted', 'patent_applications', 'population', 'employment',
+        'edu_none', 'edu_primary', 'edu_junior', 'edu_senior', 'edu_tertiary',
+        'optical_cable_length', 'mobile_users', 'internet_users', 'urban_road_area',
+        'freight_road', 'freight_water', 'freight_air']) }}
 {%- endmacro %}
 
 {#- SQL list literal of excluded province codes, e.g. ('54'); never empty. -#}

@@ -65,7 +65,12 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
     resolved = settings.resolve(context.run.tags)
     with open_warehouse(paths.warehouse, read_only=True) as con:
         panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
-    results = run_all(panel, **resolved.stage(ANALYSIS))
+        # why a variable is missing (a partial edition set): the reason of a model not estimable
+        missing_reasons = dict(con.execute(
+            "SELECT variable, reason FROM marts.variable_availability WHERE reason IS NOT NULL").fetchall())
+    results = run_all(panel, missing_reasons=missing_reasons, **resolved.stage(ANALYSIS))
+    for model_id, reason in results.not_estimable.items():
+        context.log.warning(f"Model {model_id} {reason}")
     files = write_analysis_outputs(results, panel, paths.outputs, settings_line=resolved.header_line())
     with open_warehouse(paths.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS analysis")
@@ -81,6 +86,9 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
     for name in ANALYSIS_TABLES:
         frame = getattr(results, name)
         metadata = {"rows": MetadataValue.int(len(frame)), "settings": resolved.header_line()}
+        if name in ("estimates", "fit"):
+            metadata["not_estimable"] = MetadataValue.md(
+                results.not_estimable_markdown() or "Every model was estimated.")
         if name == "estimates":
             metadata["tables"] = MetadataValue.md(files.markdown_text)
             metadata["output_folder"] = MetadataValue.path(str(paths.outputs))

@@ -1,6 +1,12 @@
 """Great Expectations suites as Dagster asset checks. Blocking checks stop the analysis."""
 
-from dagster import AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, asset_check
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    MetadataValue,
+    asset_check,
+)
 
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
@@ -25,9 +31,16 @@ def panel_suite_check(context: AssetCheckExecutionContext, paths: ProvpanelPaths
     lq_reference = settings.resolve(context.run.tags).values["lq_reference"]
     with open_warehouse(paths.warehouse, read_only=True) as con:
         panel = con.execute("SELECT * FROM marts.province_year_panel").df()
+        # missing inputs (a partial edition set) are reported here, not failed
+        missing = con.execute("""SELECT variable, n_missing_input, years_missing, reason
+                                 FROM marts.variable_availability WHERE n_missing_input > 0
+                                 ORDER BY variable""").df()
     outcome = validate_panel(panel, lq_reference=lq_reference, docs_dir=paths.outputs / "data_docs")
+    metadata = {**outcome_metadata(outcome), "lq_reference": lq_reference}
+    metadata["missing_inputs"] = MetadataValue.md(
+        missing.to_markdown(index=False) if len(missing) else "No model variable lacks an input.")
     return AssetCheckResult(
         passed=outcome.success,
         severity=AssetCheckSeverity.ERROR,
-        metadata={**outcome_metadata(outcome), "lq_reference": lq_reference},
+        metadata=metadata,
     )

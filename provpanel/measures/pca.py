@@ -162,6 +162,14 @@ TE_INPUT_COLUMNS = [
 ]
 
 
+def te_inputs_suffice(inputs: pd.DataFrame) -> bool:
+    """Whether the prepared TE inputs have more complete rows than inputs, so the PCA can run.
+    An edition set that lacks an input (no telecom users at all) has none: TE is then missing,
+    reported as a missing input, not an error."""
+    complete = inputs[TE_INPUT_COLUMNS].notna().all(axis=1)
+    return int(complete.sum()) > len(TE_INPUT_COLUMNS)
+
+
 def transaction_efficiency_pca(inputs: pd.DataFrame) -> tuple[pd.DataFrame, PcaResult]:
     """The TE PCA on the prepared inputs (one row per province-year), in a fixed row order so
     the index and the statistics models see the same matrix."""

@@ -3,6 +3,9 @@
 -- outside the grid count as anchors), edges carried or left missing (var interpolation_edges).
 -- Values are in their catalog unit: USD series are interpolated in USD (METHODS.md) and only
 -- then converted to CNY at each year's own rate (int_indicators_converted_to_cny).
+-- An edge is carried only into a year in which the indicator has observations of some province:
+-- a whole indicator-year that would rest on carried values alone stays missing (left out, and
+-- reported by marts.indicator_coverage) rather than invented.
 {%- set edges = checked_var('interpolation_edges', ['carry', 'missing']) | trim %}
 
 with in_catalog_unit as (
@@ -46,7 +49,12 @@ cells as (
         coalesce(grid.year, observed.year) as year,
         observed.value as observed_value,
         observed.edition,
-        grid.year is not null as is_in_grid
+        grid.year is not null as is_in_grid,
+        -- the indicator has an observation this year (provinces and the national '00' apart)
+        bool_or(observed.value is not null) over (
+            partition by coalesce(grid.indicator, observed.indicator), coalesce(grid.year, observed.year),
+                coalesce(grid.province_code, observed.province_code) = '00'
+        ) as is_year_observed
     from grid
     full outer join observed
         on grid.province_code = observed.province_code
@@ -80,11 +88,19 @@ filled as (
         indicator,
         observed_value,
         edition,
+        coalesce(is_year_observed, false) as is_year_observed,
+        -- an edge that would have been carried but the indicator has no observation that year
+        {%- if edges == 'carry' %}
+        observed_value is null and (previous_year is null) <> (next_year is null)
+            and not coalesce(is_year_observed, false) as is_left_out,
+        {%- else %}
+        false as is_left_out,
+        {%- endif %}
         case
             when observed_value is not null then 'observed'
             when previous_year is not null and next_year is not null then 'interpolated'
             {%- if edges == 'carry' %}
-            when previous_year is not null or next_year is not null then 'carried'
+            when (previous_year is not null or next_year is not null) and is_year_observed then 'carried'
             {%- endif %}
         end as fill_method,
         case
@@ -93,8 +109,8 @@ filled as (
                 then previous_value
                     + (next_value - previous_value) * (year - previous_year) / (next_year - previous_year)
             {%- if edges == 'carry' %}
-            when previous_year is not null then previous_value
-            when next_year is not null then next_value
+            when previous_year is not null and is_year_observed then previous_value
+            when next_year is not null and is_year_observed then next_value
             {%- endif %}
         end as value
     from neighbours
@@ -109,6 +125,8 @@ select
     observed_value,
     edition,
     fill_method,
+    is_year_observed,
+    is_left_out,
     observed_value is not null as is_observed,
     observed_value is null and value is not null as is_filled
 from filled

@@ -1,5 +1,6 @@
 -- The paper's province-year panel: one row per panel province x year with every model
--- variable (METHODS.md), its main inputs, and which variables rest on filled cells.
+-- variable (METHODS.md), its main inputs, which variables rest on filled cells, and which
+-- lack an input (a variable is null then; a null with every input present is corrupt input).
 {#- the yearly index of FMA_tv: only the exchange rate exists so far; validated so a typo fails -#}
 {%- set fma_tv_index = checked_var('fma_tv_index', ['exchange_rate']) | trim %}
 with province_years as (
@@ -25,6 +26,12 @@ foreign_market_access as (
 
 transaction_efficiency as (
     select * from {{ ref('int_transaction_efficiency_computed') }}
+),
+
+transaction_efficiency_inputs as (
+    -- the TE PCA runs only when some province-years have every input (te_inputs_suffice)
+    select count(*) filter (where te is not null) > 0 as te_inputs_suffice
+    from transaction_efficiency
 ),
 
 first_year_exchange_rate as (
@@ -105,7 +112,34 @@ panel as (
             'optical_cable_length', 'mobile_users', 'internet_users', 'urban_road_area',
             'freight_road', 'freight_water', 'freight_air', 'exchange_rate'] %}
             + cast(province_years.{{ indicator }}_is_filled as integer)
-        {%- endfor %} as n_filled_inputs
+        {%- endfor %} as n_filled_inputs,
+
+        -- model variables of this row that lack an input (the edition set has no value for it
+        -- even after interpolation): null by design, explained in marts.variable_availability
+        nullif(concat_ws(',',
+            case when province_years.gdp is null or trade.trade_cny is null then 'tu' end,
+            case when province_years.gdp is null or province_years.va_tertiary is null
+                or location_quotients.reference_gdp is null
+                or location_quotients.reference_va_tertiary is null then 'ic' end,
+            case when province_years.gdp is null or province_years.va_secondary is null
+                or location_quotients.reference_gdp is null
+                or location_quotients.reference_va_secondary is null then 'ic2' end,
+            case when province_years.patents_granted is null or province_years.population is null then 'cx' end,
+            case when province_years.employment is null
+                {%- for level in ['none', 'primary', 'junior', 'senior', 'tertiary'] %}
+                or province_years.edu_{{ level }} is null
+                {%- endfor %} then 'hum' end,
+            case when province_years.fdi_actual is null or province_years.gdp is null then 'fdi' end,
+            case when province_years.fiscal_expenditure is null or province_years.gdp is null then 'gov' end,
+            case when province_years.optical_cable_length is null or province_years.population is null then 'inf' end,
+            case when province_years.exchange_rate is null
+                or first_year_exchange_rate.base_exchange_rate is null then 'fma_tv' end,
+            case when province_years.mobile_users is null or province_years.internet_users is null
+                or province_years.urban_road_area is null or province_years.population is null
+                or coalesce(province_years.freight_road, province_years.freight_water, province_years.freight_air) is null
+                or not transaction_efficiency_inputs.te_inputs_suffice then 'te' end,
+            case when province_years.patent_applications is null then 'ks' end
+        ), '') as missing_input_variables
     from province_years
     inner join provinces using (province_code)
     left join trade_used using (province_code, year)
@@ -113,7 +147,9 @@ panel as (
     left join human_capital using (province_code, year)
     left join foreign_market_access using (province_code)
     left join transaction_efficiency using (province_code, year)
-    cross join first_year_exchange_rate
+    -- a left join: without the first year's exchange rate FMA_tv is missing, the panel is not empty
+    left join first_year_exchange_rate on true
+    cross join transaction_efficiency_inputs
 )
 
 select * from panel

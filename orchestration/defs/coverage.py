@@ -1,0 +1,48 @@
+"""The coverage report: what the edition set covers and lacks (`provpanel coverage` in the UI).
+
+Table and heat map from provpanel.coverage; warnings for years left out rather than carried.
+"""
+
+import base64
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+
+from orchestration.resources import ProvpanelPaths
+
+INDICATOR_COVERAGE_REPORT = AssetKey(["reports", "indicator_coverage"])
+
+
+@asset(
+    key=INDICATOR_COVERAGE_REPORT,
+    deps=[AssetKey(["marts", "indicator_coverage"]), AssetKey(["marts", "variable_availability"])],
+    group_name="panel",
+    kinds={"python"},
+    description="Indicator x year: provinces observed / filled / missing (heat map), the model variables "
+    "and models that can be computed, and what to fetch next (catalog indicator, portal code, years). "
+    "The same report as `provpanel coverage`.",
+    pool="warehouse",
+)
+def indicator_coverage_report(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
+    from provpanel.coverage import coverage_markdown, load_coverage, plot_coverage_heatmap
+    from provpanel.warehouse import open_warehouse
+
+    with open_warehouse(paths.warehouse, read_only=True) as con:
+        report = load_coverage(con)
+    for warning in report.warnings():
+        context.log.warning(warning)
+    markdown = coverage_markdown(report)
+    paths.outputs.mkdir(parents=True, exist_ok=True)
+    (paths.outputs / "coverage.md").write_text(markdown, encoding="utf-8")
+    heatmap = plot_coverage_heatmap(report.indicators, paths.outputs / "coverage_heatmap.png")
+    inline = base64.b64encode(heatmap.read_bytes()).decode()
+    return MaterializeResult(
+        metadata={
+            "heatmap": MetadataValue.md(f"![coverage heat map](data:image/png;base64,{inline})"),
+            "heatmap_file": MetadataValue.path(str(heatmap)),
+            "report": MetadataValue.md(markdown),
+            "models_estimable": MetadataValue.int(int(report.models["estimable"].sum())),
+            "models_not_estimable": MetadataValue.int(int((~report.models["estimable"]).sum())),
+            "variables_incomplete": MetadataValue.int(int((~report.variables["is_complete"].astype(bool)).sum())),
+            "indicator_years_left_out": MetadataValue.int(int(report.indicators["is_left_out"].sum())),
+        }
+    )

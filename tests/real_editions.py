@@ -1,0 +1,65 @@
+"""An editions folder made only of the real downloads in ../shared/data/nbs_real/.
+
+Each real file is one entry of REAL_FILES: the edition it belongs to (one edition per source,
+so two vintages of one indicator never meet inside an edition) and the manifest entry the file
+needs. The files are referenced in place through symbolic links, never copied into the
+repository. A reader added for another real file is one more entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from cli_helpers import NBS_REAL_DIR
+
+
+@dataclass(frozen=True)
+class RealFile:
+    name: str  # file name in NBS_REAL_DIR
+    edition: str
+    published: str  # ISO date: orders the editions for the vintage policy
+    entry: dict = field(default_factory=dict)  # manifest keys beside `path`
+
+
+REAL_FILES: list[RealFile] = [
+    RealFile("gdp_1993-2017_first-release.csv", "real_gdp_first_release", "2018-06-30"),
+    RealFile("provincial_workbook_1985-2018.xlsx", "real_compiled_workbook", "2021-08-06", {
+        "sheets": {
+            "GDP": {"indicator": "gdp", "unit": "亿元"},
+            "population-total": {"indicator": "population", "unit": "万人"},
+            "employment ": {"indicator": "employment", "unit": "万人"},
+        },
+    }),
+    RealFile("population_en_2010-2019.csv", "real_population_en", "2020-06-30",
+             {"indicator": "population", "unit": "万人"}),
+    RealFile("gdp_by_sector_2021.csv", "real_portal_2021", "2022-12-31"),
+    RealFile("patents_granted_2011-2025.csv", "real_portal_2025", "2025-06-30",
+             {"indicator": "patents_granted", "unit": "件"}),
+    RealFile("fiscal_expenditure_2011-2025.csv", "real_portal_2025", "2025-06-30",
+             {"indicator": "fiscal_expenditure", "unit": "亿元"}),
+]
+
+
+def write_real_editions(root: Path, files: list[RealFile] = REAL_FILES) -> Path:
+    """One folder per edition under `root`, each file a symbolic link to the real download,
+    and each edition's manifest.yml. Returns `root`."""
+    editions: dict[str, list[RealFile]] = {}
+    for real in files:
+        editions.setdefault(real.edition, []).append(real)
+    for edition, members in editions.items():
+        folder = root / edition
+        folder.mkdir(parents=True)
+        for real in members:
+            (folder / real.name).symlink_to(NBS_REAL_DIR / real.name)
+        manifest = {
+            "edition": edition,
+            "title": f"Real downloads: {', '.join(real.name for real in members)}",
+            "published": members[0].published,
+            "source": f"{NBS_REAL_DIR} (see its README.md)",
+            "files": [{"path": real.name, **real.entry} for real in members],
+        }
+        (folder / "manifest.yml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False),
+                                             encoding="utf-8")
+    return root

@@ -1,0 +1,181 @@
+"""Partial edition sets build what they can and say what is missing (two full builds).
+
+(a) The bundled sample with FDI blanked for 2001-2009: the panel keeps its 630 rows, FDI is
+    null there with the reason, the models needing FDI are not estimable with that reason,
+    Model 1 is fitted, and `provpanel coverage` reports it.
+(b) An editions folder made only of real downloads (tests/real_editions.py): the build
+    succeeds, coverage states exactly which indicators and years are observed, every model
+    says why it cannot be estimated, coverage names what to fetch next, and a real value is
+    traced to its cell.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import openpyxl
+import pytest
+from cli_helpers import NBS_REAL_DIR, run_provpanel
+from real_editions import REAL_FILES, write_real_editions
+
+from provpanel.config import SAMPLE_EDITIONS_DIR
+
+FDI_WORKBOOK = "csy2021/provincial_indicators_2001-2020.xlsx"
+FDI_REASON = "fdi_actual has no observations for 2001-2009"
+
+
+def _query(home, sql):
+    with duckdb.connect(str(home / "published" / "provpanel.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _section(markdown: str, title: str) -> list[dict[str, str]]:
+    """The rows of the Markdown table under `## <title...>` as dicts by column name."""
+    body = markdown.split(f"## {title}")[1].split("\n## ")[0]
+    lines = [line for line in body.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def _build(home, editions):
+    completed = run_provpanel(["build"], home=home, editions=editions)
+    assert completed.returncode == 0, f"build failed:\nSTDOUT:\n{completed.stdout}\nSTDERR:\n{completed.stderr}"
+    return completed
+
+
+@pytest.fixture(scope="module")
+def fdi_partial(tmp_path_factory):
+    """The sample editions with every FDI cell of 2001-2009 blanked (2010-2021 kept)."""
+    editions = tmp_path_factory.mktemp("editions") / "editions"
+    shutil.copytree(SAMPLE_EDITIONS_DIR, editions)
+    book = openpyxl.load_workbook(editions / FDI_WORKBOOK)
+    sheet = book["FDI"]
+    header = [cell.value for cell in sheet[1]]
+    blanked = [index + 1 for index, year in enumerate(header) if isinstance(year, int) and year <= 2009]
+    assert len(blanked) == 9
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if cell.column in blanked:
+                cell.value = None
+    book.save(editions / FDI_WORKBOOK)
+    home = tmp_path_factory.mktemp("fdi-partial-home")
+    return home, _build(home, editions)
+
+
+def test_fdi_partial_panel_keeps_its_rows_with_fdi_null_where_missing(fdi_partial):
+    home, _ = fdi_partial
+    assert _query(home, "select count(*), min(year), max(year) from marts.province_year_panel") == [(630, 2001, 2021)]
+    assert _query(home, """select min(year), max(year), count(*) from marts.province_year_panel
+                           where fdi is null""") == [(2001, 2009, 270)]
+    assert _query(home, """select count(*) from marts.province_year_panel
+                           where fdi is null and not contains(missing_input_variables, 'fdi')""") == [(0,)]
+    # every other model variable is complete
+    assert _query(home, """select variable, n_null, n_corrupt, years_missing, reason
+                           from marts.variable_availability where not is_complete""") == [
+        ("fdi", 270, 0, "2001-2009", FDI_REASON)]
+    assert _query(home, """select count(*) from marts.indicator_coverage
+                           where indicator = 'fdi_actual' and is_left_out and n_missing = 30""") == [(9,)]
+
+
+def test_fdi_partial_models_needing_fdi_say_why_the_others_are_fitted(fdi_partial):
+    home, completed = fdi_partial
+    fit = dict(_query(home, "select model_id, estimable from analysis.fit"))
+    assert [model for model, estimable in fit.items() if estimable] == ["1"]
+    reasons = dict(_query(home, "select model_id, not_estimable_reason from analysis.fit where not estimable"))
+    assert len(reasons) == 17
+    assert set(reasons.values()) == {f"not estimable: FDI: {FDI_REASON}"}
+    assert ("ic",) in _query(home, """select term from analysis.estimates
+                                      where status = 'estimated' and model_id = '1'""")
+    assert _query(home, """select count(*) from analysis.estimates
+                           where status = 'not estimable' and model_id = '2' and estimate is null""") == [(6,)]
+    # the printed table: Model 1 fitted beside the reason Model 2 is not
+    assert "| Model 1" in completed.stdout and f"Model 2 not estimable: FDI: {FDI_REASON}." in completed.stdout
+
+
+def test_fdi_partial_coverage_reports_it(fdi_partial):
+    home, _ = fdi_partial
+    completed = run_provpanel(["coverage"], home=home)
+    assert completed.returncode == 0, completed.stderr
+    assert "warning: fdi_actual: no observations for 2001-2009; left out rather than carried" in completed.stderr
+    variables = {row["variable"]: row for row in _section(completed.stdout, "Model variables")}
+    assert variables["fdi"]["is_complete"] == "False" and variables["fdi"]["reason"] == FDI_REASON
+    assert {name for name, row in variables.items() if row["is_complete"] == "True"} == set(variables) - {"fdi"}
+    models = {row["model_id"]: row for row in _section(completed.stdout, "Models")}
+    assert models["1"]["estimable"] == "True" and models["2"]["reason"] == f"not estimable: FDI: {FDI_REASON}"
+    fetch = _section(completed.stdout, "What to fetch next")
+    assert [(row["indicator"], row["years"], row["needed_by"]) for row in fetch] == [
+        ("fdi_actual", "2001-2009", "fdi")]
+    # the coverage asset ran in the build: its report and heat map are in the outputs
+    assert FDI_REASON in (home / "outputs" / "coverage.md").read_text(encoding="utf-8")
+    assert (home / "outputs" / "coverage_heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    long = run_provpanel(["coverage", "--format", "csv"], home=home)
+    rows = [line.split(",") for line in long.stdout.splitlines()[1:]]
+    fdi_2005 = next(row for row in rows if row[0] == "fdi_actual" and row[2] == "2005")
+    assert fdi_2005[3:] == ["30", "0", "0", "0", "30", "True", "missing"]
+
+
+# ---- (b) real files only ----------------------------------------------------------------
+
+# What the real files hold on the 30 panel provinces x the panel's years (README of
+# ../shared/data/nbs_real): the panel ends in 2021, the last year most observed inputs have.
+REAL_OBSERVED_YEARS = {
+    "gdp": "2001-2018, 2021",
+    "employment": "2001-2018",
+    "population": "2001-2019",
+    "patents_granted": "2011-2021",
+    "fiscal_expenditure": "2011-2021",
+    "va_primary": "2021",
+    "va_secondary": "2021",
+    "va_tertiary": "2021",
+}
+
+
+@pytest.fixture(scope="module")
+def real_build(tmp_path_factory):
+    editions = write_real_editions(tmp_path_factory.mktemp("real") / "editions")
+    home = tmp_path_factory.mktemp("real-home")
+    return home, _build(home, editions)
+
+
+def test_real_build_coverage_states_the_observed_indicators_and_years(real_build):
+    home, _ = real_build
+    assert _query(home, "select count(*), min(year), max(year) from marts.province_year_panel") == [(630, 2001, 2021)]
+    completed = run_provpanel(["coverage"], home=home)
+    assert completed.returncode == 0, completed.stderr
+    summary = {row["indicator"]: row for row in _section(completed.stdout, "Indicators")}
+    observed = {name: row["years_observed"] for name, row in summary.items() if row["years_observed"] != "-"}
+    assert observed == REAL_OBSERVED_YEARS
+    # GDP 2019-2020 lie between observed years: interpolated, not observed
+    assert summary["gdp"]["years_filled"] == "2019-2020"
+    assert {name for name, row in summary.items() if row["years_filled"] != "-"} == {"gdp"}
+
+
+def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_build):
+    home, _ = real_build
+    fit = _query(home, "select model_id, estimable, not_estimable_reason from analysis.fit")
+    assert len(fit) == 18 and not any(estimable for _, estimable, _ in fit)
+    reasons = {model: reason for model, _, reason in fit}
+    assert reasons["1"] == ("not estimable: TU: exchange_rate, exports, imports, trade_total have no "
+                            "observations for 2001-2021; IC: va_tertiary has no observations for 2001-2020")
+    assert all(reason.startswith("not estimable: ") for reason in reasons.values())
+    fetch = {row["indicator"]: row for row in _section(run_provpanel(["coverage"], home=home).stdout,
+                                                        "What to fetch next")}
+    assert (fetch["trade_total"]["portal_code"], fetch["trade_total"]["years"]) == ("A060101", "2001-2021")
+    assert (fetch["gdp"]["portal_db"], fetch["gdp"]["portal_code"], fetch["gdp"]["years"]) == (
+        "fsnd", "A020101", "2019-2020")
+    assert fetch["fdi_actual"]["portal_code"] == "no portal code in seed portal_indicator_codes"
+    assert fetch["va_tertiary"]["years"] == "2001-2020" and fetch["patents_granted"]["years"] == "2001-2010"
+
+
+def test_real_value_is_traced_to_its_cell(real_build):
+    home, _ = real_build
+    [(edition, file, row, col, source_value, value)] = _query(home, """
+        select edition, file, source_row, source_col, source_value, value from raw.extract_values
+        where province_code = '44' and year = 2020 and indicator = 'patents_granted'""")
+    assert (file, value) == ("patents_granted_2011-2025.csv", 709725)
+    assert edition == next(real.edition for real in REAL_FILES if real.name == file)
+    # the stated cell of the real file holds the value (rows and columns counted from 1)
+    lines = (NBS_REAL_DIR / file).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[row - 1].split(",")[col - 1].strip() == source_value == "709725"
+    assert lines[row - 1].startswith("广东省")
