@@ -18,7 +18,7 @@
             ),
             provinces_observed as (
                 select indicator, year, count(distinct province_code) as n_provinces
-                from {{ ref('int_indicators_converted_to_cny') }}
+                from {{ ref('int_indicators_in_catalog_unit') }}  -- observed values, before interpolation
                 inner join panel_units using (province_code)
                 where value is not null
                     and indicator in ({% for indicator in panel_input_indicators() %}'{{ indicator }}'{{ ', ' if not loop.last }}{% endfor %})
