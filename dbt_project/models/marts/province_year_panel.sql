@@ -117,7 +117,7 @@ panel as (
         -- model variables of this row that lack an input (the edition set has no value for it
         -- even after interpolation): null by design, explained in marts.variable_availability
         nullif(concat_ws(',',
-            case when province_years.gdp is null or trade.trade_cny is null then 'tu' end,
+            case when province_years.gdp is null or trade_used.trade_cny is null then 'tu' end,
             case when province_years.gdp is null or province_years.va_tertiary is null
                 or location_quotients.reference_gdp is null
                 or location_quotients.reference_va_tertiary is null then 'ic' end,
