@@ -7,8 +7,8 @@ the edition, file, province and year of the value. Each row of the validated fra
 `indicators`), with what the cell was compared with.
 
 - yoy_ratio: a value over the same province's neighbouring observed year (within
-  `max_gap_years`): the same edition's, else the nearest other edition's (earlier editions
-  first). Always the later value over the earlier one. Catches a slipped cell, a slipped part of
+  `max_gap_years`, annualised across empty years): the same edition's, else the nearest other
+  edition's (earlier editions first). Always the later value over the earlier one. Catches a slipped cell, a slipped part of
   a series, and an edition whose slipped series meets another edition's years.
 - ratio_to_median: the value per unit of GDP (or per person), over the median of that ratio
   across the units of the same edition, file and year. Catches a province's whole series where
@@ -120,15 +120,17 @@ pairs AS (
     FROM views
     WINDOW w AS (PARTITION BY view, province_code, indicator ORDER BY year)
 ),
--- a pair is named at the edition's own cell: the later one if it is the edition's, else the earlier
+-- a pair is named at the edition's own cell: the later one if it is the edition's, else the earlier;
+-- across empty years the ratio is annualised (its k-th root over k years)
 yoy_pairs AS (
-    SELECT edition, province_code, indicator, year, value / other_value AS statistic,
+    SELECT edition, province_code, indicator, year, pow(value / other_value, 1 / (year - other_year)) AS statistic,
            other_edition AS compared_edition, other_file AS compared_file, other_year AS compared_year,
            other_value AS compared_value
     FROM pairs
     WHERE other_year IS NOT NULL AND year - other_year <= $max_gap AND source_edition = edition
     UNION ALL
-    SELECT edition, province_code, indicator, other_year, value / other_value, source_edition, source_file,
+    SELECT edition, province_code, indicator, other_year, pow(value / other_value, 1 / (year - other_year)),
+           source_edition, source_file,
            year, value
     FROM pairs
     WHERE other_year IS NOT NULL AND year - other_year <= $max_gap AND source_edition <> edition
@@ -250,7 +252,8 @@ def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping |
 
     thresholds = thresholds or load_thresholds()["indicators"]
     with _connect() as con:
-        con.execute(f"ATTACH '{warehouse_path}' AS warehouse (READ_ONLY)")
+        quoted = str(warehouse_path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS warehouse (READ_ONLY)")
         con.execute("CREATE TEMP VIEW input_values AS SELECT edition, file, sheet, province_code, year, indicator, "
                     "value, in_catalog FROM warehouse.raw.extract_values")
         con.execute("CREATE TEMP VIEW input_editions AS SELECT edition, published::VARCHAR AS published "

@@ -206,25 +206,45 @@ def _edit_manifest(edition_dir, change) -> None:
     path.write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
-def _new_edition_with_guangdong_gdp_scaled(editions, factor: float, revisions=None) -> None:
-    """csy2023: csy2022 again, but its GDP file (2017-2021) gives Guangdong x factor and has no
-    national row, so the provinces-to-national check cannot see it."""
+def _new_edition_with_guangdong_gdp_scaled(editions, factor: float, *, whole_series: bool = False,
+                                           revisions=None) -> None:
+    """csy2023: csy2022 again, but its GDP file gives Guangdong x factor and has no national row,
+    so the provinces-to-national check cannot see it. `whole_series`: the file restates every
+    year, 2001-2021 (the earlier editions' values), as a census revision of the whole series does."""
     new = editions / "csy2023"
     shutil.copytree(editions / "csy2022", new)
     path = new / "分省年度数据.csv"
     lines = path.read_bytes().decode("gb18030").split("\r\n")
+    if whole_series:
+        values = pd.concat([read_edition(editions / e) for e in ("csy2021", "csy2022")])
+        gdp = values[(values["indicator"] == "gdp") & (values["province_code"] != "00")]
+        # the file's row of each province (1-based lines), and the latest edition's value of each cell
+        code_of_row = dict(gdp.loc[gdp["edition"] == "csy2022", ["source_row", "province_code"]]
+                           .drop_duplicates().itertuples(index=False))
+        latest = gdp.sort_values("edition").drop_duplicates(["province_code", "year"], keep="last")
+        by_cell = latest.set_index(["province_code", "year"])["value"]
+        years = list(range(2021, 2000, -1))
+        body = []
+        for row, line in enumerate(lines, start=1):
+            if row in code_of_row:
+                cells = [by_cell.get((code_of_row[row], year)) for year in years]
+                body.append(",".join([line.split(",")[0], *("" if v is None else f"{v:.2f}" for v in cells)]))
+        lines = [lines[0], lines[1], "时间：2001-2021", "地区," + ",".join(f"{y}年" for y in years), *body,
+                 "数据来源：国家统计局", ""]
     edited = []
     for line in lines:
         if line.startswith("全国,"):
             continue
         if line.startswith("广东省,"):
             name, *cells = line.split(",")
-            line = ",".join([name, *[f"{float(c) * factor:.1f}" if c else c for c in cells]])
+            line = ",".join([name, *[f"{float(c) * factor:.2f}" if c else c for c in cells]])
         edited.append(line)
     path.write_bytes("\r\n".join(edited).encode("gb18030"))
 
     def change(manifest):
         manifest.update(edition="csy2023", published="2023-12-31")
+        if whole_series:
+            next(f for f in manifest["files"] if f["path"] == "分省年度数据.csv")["years"] = [2001, 2021]
         if revisions:
             manifest["revisions"] = revisions
     _edit_manifest(new, change)
@@ -270,13 +290,14 @@ def test_new_edition_with_a_provinces_gdp_times_ten_is_blocked(sample_build, tmp
 def test_new_edition_with_a_declared_revision_is_published(sample_build, tmp_path):
     home, editions = _copy_built_home(sample_build, tmp_path)
     _new_edition_with_guangdong_gdp_scaled(
-        editions, 1.6, revisions=[{"indicator": "gdp", "years": [2017, 2021], "reason": "economic census"}])
+        editions, 1.6, whole_series=True,
+        revisions=[{"indicator": "gdp", "years": [2001, 2021], "reason": "economic census"}])
 
     completed = run_provpanel(["build"], home=home, editions=editions)
 
     assert completed.returncode == 0, completed.stderr
     with duckdb.connect(str(published_path(home)), read_only=True) as con:
         assert con.execute("SELECT edition, indicator, first_year, last_year FROM raw.declared_revisions"
-                           ).fetchall() == [("csy2023", "gdp", 2017, 2021)]
+                           ).fetchall() == [("csy2023", "gdp", 2001, 2021)]
         diff = edition_diff(con, "csy2023")
     assert set(diff.large_revisions["province_code"]) == {GUANGDONG} and diff.large_revisions["declared"].all()
