@@ -301,3 +301,43 @@ def test_new_edition_with_a_declared_revision_is_published(sample_build, tmp_pat
                            ).fetchall() == [("csy2023", "gdp", 2001, 2021)]
         diff = edition_diff(con, "csy2023")
     assert set(diff.large_revisions["province_code"]) == {GUANGDONG} and diff.large_revisions["declared"].all()
+
+
+# ---------------------------------------------------------------- real downloads
+
+# The real files as editions of their own vintage (publication dates approximate), read as the
+# manifests would say: first-release GDP, the portal's 2025 exports, a 2021 workbook.
+REAL_EDITIONS = {
+    "first_release": ("2018-01-01", {"gdp_1993-2017_first-release.csv": {}}),
+    "portal2020": ("2020-06-01", {"population_en_2010-2019.csv": {"indicator": "population", "unit": "万人"}}),
+    "workbook2021": ("2021-08-06", {"provincial_workbook_1985-2018.xlsx": {"sheets": {
+        "GDP": {"indicator": "gdp", "unit": "亿元"}, "population-total": {"indicator": "population", "unit": "万人"},
+        "employment ": {"indicator": "employment", "unit": "万人"}}}}),
+    "portal2022": ("2022-03-01", {"gdp_by_sector_2021.csv": {}}),
+    "portal2025": ("2025-06-01", {
+        "patents_granted_2011-2025.csv": {"indicator": "patents_granted", "unit": "件"},
+        "fiscal_expenditure_2011-2025.csv": {"indicator": "fiscal_expenditure", "unit": "亿元"}}),
+}
+
+
+def test_real_downloads_pass_the_indicator_suite():
+    """Real growth and real revisions (Tianjin's GDP cut by 28 % in 2018, Sichuan with and without
+    Chongqing, patents booms) stay inside the bounds; a x10 slip in one of them does not."""
+    from cli_helpers import NBS_REAL_DIR
+
+    from provpanel.extracts import read_extract
+
+    frames = []
+    for edition, (_, files) in REAL_EDITIONS.items():
+        for name, arguments in files.items():
+            values = pd.DataFrame(read_extract(NBS_REAL_DIR / name, **arguments))
+            frames.append(values.assign(edition=edition, file=name))
+    values = pd.concat(frames, ignore_index=True)
+    published = {edition: date for edition, (date, _) in REAL_EDITIONS.items()}
+    outcome = validate_indicators(values, published)
+    assert outcome.success, failure_lines(outcome)
+    patents = (values["file"] == "patents_granted_2011-2025.csv") & (values["province_code"] == GUANGDONG)
+    slipped = values.copy()
+    slipped.loc[patents & (slipped["year"] == 2016), "value"] *= 10
+    cells = failing_cells(validate_indicators(slipped, published))
+    assert {(row["province_code"], row["year"]) for row in cells} >= {(GUANGDONG, 2016), (GUANGDONG, 2017)}
