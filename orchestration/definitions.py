@@ -12,7 +12,7 @@ from orchestration.defs.ingest import raw_edition
 from orchestration.defs.publish import published_snapshot
 from orchestration.defs.reports import edition_diff_report
 from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
-from orchestration.defs.validate import panel_suite_check
+from orchestration.defs.validate import indicator_suite_check, panel_suite_check
 from orchestration.ingest_definitions import ingest_edition_job, raw_assets
 from orchestration.resources import ProvpanelPaths
 from orchestration.settings_resource import ProvpanelSettings
@@ -26,7 +26,7 @@ build_panel_job = define_asset_job(
 defs = Definitions(
     assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot, edition_diff_report,
             indicator_coverage_report],
-    asset_checks=[panel_suite_check],
+    asset_checks=[panel_suite_check, indicator_suite_check],
     jobs=[ingest_edition_job, build_panel_job, fetch_portal_edition_job],
     sensors=[
         build_discovery_sensor(ingest_edition_job),

@@ -197,7 +197,8 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         for evaluation in failed_checks:
             key = "/".join(evaluation.asset_key.path)
             print(f"  {key} · {evaluation.check_name}", file=sys.stderr)
-            failures = evaluation.metadata.get("failures")
+            # a check that lists its failing cells one a line says that rather than its table
+            failures = evaluation.metadata.get("failing_cells") or evaluation.metadata.get("failures")
             if failures is not None:
                 print("    " + str(failures.value).replace("\n", "\n    "), file=sys.stderr)
         return 1

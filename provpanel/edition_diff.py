@@ -28,14 +28,26 @@ class EditionDiff:
     added: pd.DataFrame
     revised: pd.DataFrame
     estimates: pd.DataFrame
+    max_revision_share: float = 0.5
 
     @property
     def is_empty(self) -> bool:
         return self.added.empty and self.revised.empty
 
+    @property
+    def large_revisions(self) -> pd.DataFrame:
+        """Revisions beyond the indicator suite's max_revision_share, declared in the manifest or not."""
+        if self.revised.empty or "beyond_share" not in self.revised:
+            return self.revised.iloc[0:0]
+        return self.revised[self.revised["beyond_share"]]
+
     def summary_line(self) -> str:
+        large = self.large_revisions
+        undeclared = int((~large["declared"]).sum()) if not large.empty else 0
+        flagged = (f"; {len(large)} revised beyond {self.max_revision_share:.0%} ({len(large) - undeclared} declared, "
+                   f"{undeclared} undeclared)") if not large.empty else ""
         return (f"edition {self.edition}: {len(self.added)} cells added, {len(self.revised)} cells revised "
-                f"against {', '.join(self.earlier_editions) or 'no earlier edition'}")
+                f"against {', '.join(self.earlier_editions) or 'no earlier edition'}{flagged}")
 
     def to_markdown(self) -> str:
         parts = [f"## Edition {self.edition}", "", self.summary_line(), ""]
@@ -43,6 +55,14 @@ class EditionDiff:
             by_indicator = (self.added.groupby("indicator").agg(cells=("year", "size"), first_year=("year", "min"),
                                                                 last_year=("year", "max")).reset_index())
             parts += ["### Cells added (by indicator)", "", by_indicator.to_markdown(index=False), ""]
+        large = self.large_revisions
+        if not large.empty:
+            flagged = large.assign(revision=large["declared"].map({True: "declared", False: "UNDECLARED"}))
+            shown = flagged.head(MAX_ROWS_IN_MARKDOWN)
+            title = (f"### Revisions beyond {self.max_revision_share:.0%} of the earlier value "
+                     f"(first {len(shown)} of {len(flagged)}; undeclared ones block the build)")
+            parts += [title, "",
+                      shown.drop(columns=["beyond_share", "declared"]).to_markdown(index=False, floatfmt=".6g"), ""]
         if not self.revised.empty:
             shown = self.revised.head(MAX_ROWS_IN_MARKDOWN)
             parts += [f"### Cells revised (first {len(shown)} of {len(self.revised)})", "",
@@ -106,8 +126,27 @@ def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
                     & ((cells["previous_value"] - cells["new_value"]).abs()
                        > 1e-9 * cells["previous_value"].abs().clip(lower=1))]
     revised = revised.assign(change_pct=100 * (revised["new_value"] / revised["previous_value"] - 1))
+    share = _max_revision_share()
+    revised = revised.assign(beyond_share=(revised["change_pct"].abs() > 100 * share),
+                             declared=_declared(con, edition, revised))
     return EditionDiff(edition, earlier, added.reset_index(drop=True), revised.reset_index(drop=True),
-                       _estimate_shifts(con, edition))
+                       _estimate_shifts(con, edition), share)
+
+
+def _max_revision_share() -> float:
+    from expectations.thresholds import load_thresholds
+
+    return float(load_thresholds()["indicators"]["max_revision_share"])
+
+
+def _declared(con, edition: str, revised: pd.DataFrame) -> list[bool]:
+    """Whether the edition's manifest declares each revised cell (raw.declared_revisions)."""
+    if revised.empty or not _has_table(con, "raw", "declared_revisions"):
+        return [False] * len(revised)
+    spans = con.execute("SELECT indicator, first_year, last_year FROM raw.declared_revisions WHERE edition = ?",
+                        [edition]).fetchall()
+    return [any(i == indicator and first <= year <= last for i, first, last in spans)
+            for indicator, year in zip(revised["indicator"], revised["year"], strict=True)]
 
 
 def _estimate_shifts(con, edition: str) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from provpanel.extracts.values import cell_where
 
 MANIFEST_NAME = "manifest.yml"
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_TOP_KEYS = {"edition", "title", "published", "source", "notes", "files"}
+_TOP_KEYS = {"edition", "title", "published", "source", "notes", "files", "revisions"}
 _REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
 _FILE_KEYS = {"path", "indicator", "unit", "years", "notes", "sheets", "columns", "breakdown"}
 # What `provpanel fetch` records of each answer it saved (docs/editions.md): all optional.
@@ -43,6 +43,7 @@ _SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
 # roles of a data frame's columns (`columns:`) and the keys of `breakdown:` (.dta, .rda, ...)
 _COLUMN_ROLES = ("province", "year", "value", "indicator", "unit")
 _BREAKDOWN_KEYS = {"column", "value"}
+_REVISION_KEYS = {"indicator", "years", "reason"}
 
 RAW_COLUMNS: dict[str, str] = {
     "edition": "string",
@@ -83,6 +84,15 @@ class ManifestFile:
 
 
 @dataclass(frozen=True)
+class DeclaredRevision:
+    """A revision of earlier editions' values that the manifest declares (key `revisions`)."""
+
+    indicator: str
+    years: tuple[int, int]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     edition: str
     title: str
@@ -90,6 +100,7 @@ class Manifest:
     source: str
     notes: str | None
     files: list[ManifestFile]
+    revisions: tuple[DeclaredRevision, ...] = ()
 
 
 # ---------------------------------------------------------------- folder contents
@@ -412,6 +423,27 @@ def _fetch_keys(check: _Checker, entry: Mapping, where: str) -> dict[str, str | 
     return found
 
 
+def _revisions(check: _Checker, value: Any) -> tuple[DeclaredRevision, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise check.fail("revisions", "a list of {indicator, years, reason}", repr(value))
+    revisions = []
+    for index, entry in enumerate(value):
+        where = f"revisions[{index}]"
+        if not isinstance(entry, Mapping):
+            raise check.fail(where, "a mapping {indicator, years, reason}", repr(entry))
+        check.keys(entry, _REVISION_KEYS, f"{where}.")
+        indicator = check.indicator(check.text(entry, "indicator", f"{where}.indicator", required=True),
+                                    f"{where}.indicator")
+        years = _years(check, entry.get("years"), f"{where}.years")
+        if years is None:
+            raise check.fail(f"{where}.years", "[first year, last year], e.g. [2013, 2018]", "no such key")
+        reason = check.text(entry, "reason", f"{where}.reason", required=True)
+        revisions.append(DeclaredRevision(indicator, years, reason or ""))
+    return tuple(revisions)
+
+
 def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) -> Manifest:
     """The validated manifest of one edition folder. A folder an unfinished fetch left is not
     an edition (`allow_unfinished`: the fetch checks its manifest before it finishes)."""
@@ -474,6 +506,7 @@ def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) ->
         source=check.text(data, "source", "source", required=True) or "",
         notes=check.text(data, "notes", "notes", required=False),
         files=files,
+        revisions=_revisions(check, data.get("revisions")),
     )
 
 

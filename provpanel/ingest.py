@@ -103,8 +103,11 @@ def store_edition(prepared: PreparedEdition, warehouse_path: Path) -> IngestSumm
         "n_values": len(values),
         "loaded_at": loaded_at,
     }
+    declared = pd.DataFrame(
+        [(manifest.edition, r.indicator, r.years[0], r.years[1], r.reason) for r in manifest.revisions],
+        columns=list(warehouse.RAW_DECLARED_REVISION_COLUMNS))
     with warehouse.open_warehouse(warehouse_path) as con:
-        warehouse.replace_edition(con, edition_row, values)
+        warehouse.replace_edition(con, edition_row, values, declared)
     provinces = values.loc[values["province_code"] != "00", "province_code"].nunique()
     return IngestSummary(
         edition=manifest.edition,

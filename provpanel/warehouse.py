@@ -43,11 +43,21 @@ RAW_EDITION_COLUMNS = {
     "n_values": "INTEGER NOT NULL",
     "loaded_at": "TIMESTAMP NOT NULL",
 }
+# Revisions an edition's manifest declares (`revisions:`): the indicator suite lets them pass.
+DECLARED_REVISIONS_TABLE = "raw.declared_revisions"
+RAW_DECLARED_REVISION_COLUMNS = {
+    "edition": "VARCHAR NOT NULL",
+    "indicator": "VARCHAR NOT NULL",
+    "first_year": "INTEGER NOT NULL",
+    "last_year": "INTEGER NOT NULL",
+    "reason": "VARCHAR NOT NULL",
+}
 
 
 RAW_TABLE_COMMENTS = {
     "raw.extract_values": "Every value read from every edition's downloads, long, with provenance to the source cell.",
     "raw.editions": "One row per ingested edition: its manifest and the checksums of its files.",
+    DECLARED_REVISIONS_TABLE: "Revisions of earlier editions' values that an edition's manifest declares (key revisions).",
 }
 RAW_COLUMN_COMMENTS = {
     "raw.extract_values": {
@@ -78,6 +88,13 @@ RAW_COLUMN_COMMENTS = {
         "n_files": "Number of data files listed in the manifest.",
         "n_values": "Number of values stored from this edition.",
         "loaded_at": "When the edition was ingested (UTC).",
+    },
+    DECLARED_REVISIONS_TABLE: {
+        "edition": "The revising edition (its manifest declares the revision).",
+        "indicator": "Catalog code of the revised indicator.",
+        "first_year": "First year of the revised span.",
+        "last_year": "Last year of the revised span.",
+        "reason": "Why the values were revised (manifest), e.g. an economic census.",
     },
 }
 
@@ -130,6 +147,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_create_table_sql("raw.extract_values", RAW_EXTRACT_COLUMNS))
     con.execute(_create_table_sql("raw.editions", RAW_EDITION_COLUMNS))
+    con.execute(_create_table_sql(DECLARED_REVISIONS_TABLE, RAW_DECLARED_REVISION_COLUMNS))
     for table, comment in RAW_TABLE_COMMENTS.items():
         con.execute(f"COMMENT ON TABLE {table} IS {_comment_literal(comment)}")
         for column, column_comment in RAW_COLUMN_COMMENTS[table].items():
@@ -142,22 +160,31 @@ def stored_edition_fingerprint(con: duckdb.DuckDBPyConnection, edition: str) -> 
     return row[0] if row else None
 
 
-def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: pd.DataFrame) -> None:
-    """Replace exactly one edition's rows in raw.extract_values and raw.editions, atomically."""
+def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: pd.DataFrame,
+                    declared_revisions: pd.DataFrame | None = None) -> None:
+    """Replace exactly one edition's rows in raw.extract_values, raw.editions and
+    raw.declared_revisions, atomically."""
     ensure_raw_schema(con)
     edition = edition_row["edition"]
     frame = values.reindex(columns=list(RAW_EXTRACT_COLUMNS))
     if (frame["edition"] != edition).any():
         raise ValueError(f"values of another edition passed to replace_edition({edition!r})")
     edition_frame = pd.DataFrame([edition_row]).reindex(columns=list(RAW_EDITION_COLUMNS))
+    revisions_frame = (declared_revisions if declared_revisions is not None else pd.DataFrame()).reindex(
+        columns=list(RAW_DECLARED_REVISION_COLUMNS)).assign(edition=edition)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM raw.extract_values WHERE edition = ?", [edition])
         con.execute("DELETE FROM raw.editions WHERE edition = ?", [edition])
+        con.execute(f"DELETE FROM {DECLARED_REVISIONS_TABLE} WHERE edition = ?", [edition])
         con.register("incoming_values", frame)
         con.execute("INSERT INTO raw.extract_values SELECT * FROM incoming_values")
         con.register("incoming_edition", edition_frame)
         con.execute("INSERT INTO raw.editions SELECT * FROM incoming_edition")
+        if len(revisions_frame):
+            con.register("incoming_revisions", revisions_frame)
+            con.execute(f"INSERT INTO {DECLARED_REVISIONS_TABLE} SELECT * FROM incoming_revisions")
+            con.unregister("incoming_revisions")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
