@@ -151,6 +151,8 @@ def mediation_figure(mediation: pd.DataFrame):
         title = f"M = {str(row['mediator']).upper()}"
         if pd.isna(row.get("a")):
             title += " (not identified)"
+        elif "weakly identified" in str(row.get("note") or ""):
+            title += " (weakly identified)"
         axes.set_title(title, fontsize=9)
         axes.set_xlabel("estimate (95 % interval)", fontsize=8)
     figure.tight_layout()
