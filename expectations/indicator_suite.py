@@ -312,12 +312,22 @@ def failing_cells(outcome: SuiteOutcome) -> list[dict]:
 
 
 def failure_lines(outcome: SuiteOutcome, limit: int = 10) -> list[str]:
-    """One line per failing cell: edition/file, province, year, indicator, value, the check's
-    statistic, its bound and what the cell was compared with."""
+    """First one line per edition and file with failing cells (how many, by check), then one line
+    per failing cell: edition/file, province, year, indicator, value, the check's statistic, its
+    bound and what the cell was compared with (a jump between two editions fails on both sides)."""
+    cells = failing_cells(outcome)
+    per_file: dict[tuple[str, str], dict[str, int]] = {}
+    for row in cells:
+        checks = per_file.setdefault((row["edition"], row["file"]), {})
+        checks[row["check"]] = checks.get(row["check"], 0) + 1
+    summary = [f"{edition}/{file}: {sum(checks.values())} failing cells ("
+               + ", ".join(f"{check} {n}" for check, n in sorted(checks.items())) + ")"
+               for (edition, file), checks in sorted(per_file.items(), key=lambda item: -sum(item[1].values()))]
     lines = []
-    for row in failing_cells(outcome):
+    for row in sorted(cells, key=lambda r: (r["edition"], r["file"], r["check"], str(r["province_code"]), r["year"])):
         sheet = f" [{row['sheet']}]" if row.get("sheet") else ""
         lines.append(f"{row['edition']}/{row['file']}{sheet}: province {row['province_code']}, year {row['year']}, "
                      f"{row['indicator']} = {_fmt(row['value'])}: {row['check']} {_fmt(row['statistic'])} outside "
                      f"{row['bound']}; compared with {_compared_text(row)}")
-    return lines[:limit] + ([f"... {len(lines) - limit} more"] if len(lines) > limit else [])
+    shown = lines[:limit] + ([f"... {len(lines) - limit} more"] if len(lines) > limit else [])
+    return summary + shown
