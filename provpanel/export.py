@@ -3,9 +3,9 @@ or Parquet.
 
 It reads marts.province_year_panel of the published snapshot (one connection, so one version)
 and writes:
-- dta: Stata 14+ format (UTF-8), every variable labelled with the first sentence of its column
-  comment (at most 80 characters, Stata's limit); booleans as 0/1 bytes; a string null as ""
-  (Stata has no string missing); names are the panel's (at most 32 characters, checked).
+- dta: Stata 14+ (format 118, UTF-8), every variable labelled with the first sentence of its
+  column comment (at most 80 characters, Stata's limit); booleans as 0/1 integers; a string null
+  as "" (Stata has no string missing); names are the panel's (at most 32 characters, checked).
 - csv: UTF-8, a header line, booleans as 0/1, nulls as empty fields, numbers in full.
 - parquet: the table as it is (booleans stay booleans), written by DuckDB.
 An existing file is never overwritten unless asked (`force`): an analyst's edited copy is not
@@ -146,11 +146,10 @@ def _write_dta(frame: pd.DataFrame, comments: dict[str, str], path: Path) -> Non
     out = _booleans_as_integers(frame)
     for name in out.columns:
         series = out[name]
-        if str(series.dtype) == "Int8":
-            # pyreadstat writes float for a nullable integer with missing values; 0/1 bytes otherwise
-            out[name] = series.astype("float64") if series.isna().any() else series.astype("int8")
-        elif pd.api.types.is_integer_dtype(series):
-            out[name] = series.astype("float64") if series.isna().any() else series.astype("int32")
+        if pd.api.types.is_integer_dtype(series):
+            # Stata's long is 32-bit: a missing value or a larger number goes as a double
+            fits = series.dropna().between(-(2**31) + 1, 2**31 - 1).all()
+            out[name] = series.astype("int32") if fits and not series.isna().any() else series.astype("float64")
         elif series.dtype == object or pd.api.types.is_string_dtype(series):
             out[name] = series.astype(object).where(series.notna(), "").astype(str)
         elif pd.api.types.is_datetime64_any_dtype(series):
@@ -159,4 +158,4 @@ def _write_dta(frame: pd.DataFrame, comments: dict[str, str], path: Path) -> Non
             out[name] = series.astype("float64")
     labels = [stata_label(comments.get(name)) for name in out.columns]
     pyreadstat.write_dta(out, str(path), file_label="provpanel: marts.province_year_panel",
-                         column_labels=labels, version=15)
+                         column_labels=labels, version=14)
