@@ -44,8 +44,8 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "estimate": "Coefficient (within OLS); NaN when absorbed or not estimable.",
         "std_error": "Standard error of the kind se_type names.",
         "t_stat": "estimate / std_error.",
-        "p_value": ("Two-sided p-value: t(G-1) for cluster SEs, t(N-K) otherwise; the wild "
-                    "bootstrap p-value when se_type is wild_cluster_bootstrap."),
+        "p_value": ("Two-sided p-value: t(G-1) for cluster SEs, t(inference_df of analysis.fit) otherwise; "
+                    "the wild bootstrap p-value when se_type is wild_cluster_bootstrap."),
         "ci_low": "Lower bound of the 95 % confidence interval.",
         "ci_high": "Upper bound of the 95 % confidence interval.",
         "stars": "*** p < 0.01, ** p < 0.05, * p < 0.10 (from p_value), as the paper prints them.",
@@ -61,7 +61,8 @@ COLUMN_COMMENTS: dict[str, dict[str, str]] = {
         "nobs": "Observations (province-years) in the estimation sample.",
         "n_clusters": "Provinces in the sample (G).",
         "n_params_ssc": f"K of the small-sample factor (N-1)/(N-K) ({_METHODS}, Inference).",
-        "inference_df": "Degrees of freedom of the t tests and intervals (G-1 with cluster SEs).",
+        "inference_df": ("Degrees of freedom of the t tests and intervals: G-1 with cluster SEs, "
+                         "PanelOLS's residual degrees of freedom with robust and driscoll_kraay."),
         **_R2,
         "entity_effects": "True when the model has province fixed effects.",
         "time_effects": "True when the model has year fixed effects.",
