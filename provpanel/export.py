@@ -62,18 +62,18 @@ def read_panel(database: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     from provpanel.warehouse import open_warehouse
 
     with open_warehouse(database, read_only=True, wait_seconds=0) as con:
-        return _read(con)
+        comments = _column_comments(con)
+        return con.execute(f"SELECT * FROM {PANEL_TABLE} ORDER BY province_code, year").df(), comments
 
 
-def _read(con) -> tuple[pd.DataFrame, dict[str, str]]:
+def _column_comments(con) -> dict[str, str]:
     schema, table = PANEL_TABLE.split(".")
-    comments = dict(con.execute(
+    comments = con.execute(
         """SELECT column_name, comment FROM duckdb_columns()
-           WHERE schema_name = ? AND table_name = ? ORDER BY column_index""", [schema, table]).fetchall())
+           WHERE schema_name = ? AND table_name = ? ORDER BY column_index""", [schema, table]).fetchall()
     if not comments:
         raise ExportError(f"the snapshot has no table {PANEL_TABLE}")
-    frame = con.execute(f"SELECT * FROM {PANEL_TABLE} ORDER BY province_code, year").df()
-    return frame, {name: comment or "" for name, comment in comments.items()}
+    return {name: comment or "" for name, comment in comments}
 
 
 def export_panel(database: Path, fmt: str, out: Path | None = None, *, force: bool = False) -> ExportResult:
@@ -110,12 +110,12 @@ def _write_parquet(database: Path, path: Path) -> tuple[int, int]:
     from provpanel.warehouse import open_warehouse
 
     with open_warehouse(database, read_only=True, wait_seconds=0) as con:
-        frame_columns = _read(con)[1]
+        n_columns = len(_column_comments(con))
         literal = "'" + str(path).replace("'", "''") + "'"
         con.execute(f"COPY (SELECT * FROM {PANEL_TABLE} ORDER BY province_code, year) "
                     f"TO {literal} (FORMAT parquet)")
         rows = con.execute(f"SELECT count(*) FROM {PANEL_TABLE}").fetchone()[0]
-    return rows, len(frame_columns)
+    return rows, n_columns
 
 
 def _booleans_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
