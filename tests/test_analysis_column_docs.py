@@ -29,3 +29,14 @@ def test_comment_statements_quote_and_cite_docs_inside_the_repo():
              for word in text.split() if word.startswith("docs/")}
     assert cited == {"docs/methods.md"}
     assert all((REPO / path).is_file() for path in cited)
+
+
+def test_rows_of_models_not_estimable_have_every_documented_column():
+    """A run in which no model is estimable still writes every column (the real first edition)."""
+    from analysis.availability import not_estimable_estimates, not_estimable_fit
+    from analysis.specs import get_spec
+
+    spec = get_spec("7tv")
+    assert list(not_estimable_estimates(spec, "not estimable: x")[ESTIMATE_COLUMNS].columns) == ESTIMATE_COLUMNS
+    assert set(not_estimable_fit(spec, "not estimable: x")) == set(FIT_COLUMNS)
+    assert not_estimable_fit(spec, "x")["identification"] == spec.identification != ""
