@@ -66,7 +66,7 @@ def not_estimable_estimates(spec: ModelSpec, reason: str) -> pd.DataFrame:
             "status": NOT_ESTIMABLE, "estimate": np.nan, "std_error": np.nan, "t_stat": np.nan,
             "p_value": np.nan, "ci_low": np.nan, "ci_high": np.nan, "stars": "",
             "wild_bootstrap_p": np.nan, "absorbed_reason": "", "se_type": spec.se_type,
-            "not_estimable_reason": reason,
+            "identification": spec.identification, "not_estimable_reason": reason,
         }
         for term in spec.regressors
     ])
@@ -77,10 +77,10 @@ def not_estimable_fit(spec: ModelSpec, reason: str) -> dict:
     return {
         "model_id": spec.model_id, "paper_table": spec.table, "label": spec.label,
         "sample": spec.sample, "dependent": spec.dependent, "nobs": np.nan, "n_clusters": np.nan,
-        "n_params_ssc": np.nan, "inference_df": np.nan, "r2_within": np.nan,
+        "n_params_ssc": np.nan, "inference_df": np.nan, "r2_within": np.nan, "r2_within_effects": "",
         "r2_inclusive": np.nan, "r2_overall": np.nan, "entity_effects": spec.entity_effects,
         "time_effects": spec.time_effects, "se_type": spec.se_type, "absorbed": "",
-        "notes": reason, "estimable": False, "not_estimable_reason": reason,
+        "identification": spec.identification, "notes": reason, "estimable": False, "not_estimable_reason": reason,
     }
 
 

@@ -36,12 +36,12 @@ from provpanel.errors import ExtractError
 
 PANEL_START_YEAR = 2001
 PANEL_END_YEAR = 2021
-EXCLUDED_PROVINCES = frozenset({"54"})  # Tibet (METHODS.md)
+EXCLUDED_PROVINCES = frozenset({"54"})  # Tibet (docs/methods.md)
 NATIONAL_CODE = "00"
 MODEL_2_REGRESSORS = ["ic", "cx", "hum", "fdi", "gov", "inf"]
 PANEL_VARIABLES = ["tu", "ic", "ic2", "cx", "hum", "fdi", "gov", "inf", "ks"]
 
-# HUM (METHODS.md): years of schooling per attainment level, and the returns per bracket
+# HUM (docs/methods.md): years of schooling per attainment level, and the returns per bracket
 # (from, to, return) of the piecewise-linear phi. Written out here, not read from the seeds,
 # so the comparison with the build also checks the seeds.
 SCHOOLING_YEARS = {"edu_none": 0, "edu_primary": 6, "edu_junior": 9, "edu_senior": 12, "edu_tertiary": 16}

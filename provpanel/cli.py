@@ -160,6 +160,20 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return print_coverage(working=args.working, fmt=args.format, plot=args.plot)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from provpanel.export import ExportError, export_panel
+    from provpanel.publish import published_path
+
+    try:
+        result = export_panel(published_path(get_paths().home), args.format,
+                              Path(args.out) if args.out else None, force=args.force)
+    except ExportError as err:
+        print(f"provpanel export: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {result.path} ({result.rows} rows, {result.columns} columns)")
+    return 0
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from provpanel.dagster_env import prepare_dagster_home
 
@@ -238,6 +252,16 @@ def build_parser() -> argparse.ArgumentParser:
                           help="csv: the indicator x year table in long form")
     coverage.add_argument("--plot", metavar="PNG", help="also write the heat map to this file")
     coverage.set_defaults(func=_cmd_coverage)
+
+    export = sub.add_parser("export", help="write the published panel (marts.province_year_panel) "
+                            "as a Stata, CSV or Parquet file")
+    export.add_argument("--format", choices=["dta", "csv", "parquet"], required=True,
+                        help="dta: Stata 14+ with variable labels from the column comments; csv: UTF-8, "
+                        "booleans as 0/1; parquet: the table as it is")
+    export.add_argument("--out", metavar="PATH",
+                        help="the file to write (default ./province_year_panel.<format>)")
+    export.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    export.set_defaults(func=_cmd_export)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on this home's storage")
     ui.add_argument("--host", default="127.0.0.1")

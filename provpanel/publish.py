@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 
 PUBLISHED_SCHEMAS = ("raw", "lookups", "marts", "analysis")
-PARQUET_TABLES = ("marts.province_year_panel", "marts.indicator_revisions")
+PARQUET_TABLES = ("marts.province_year_panel", "marts.indicator_revisions", "marts.panel_input_cells")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Usage: .venv/bin/python scripts/generate_sample.py [--out DIR]
          (the performance benchmark's larger panels: DIR/editions and DIR/geography)
 
 Nothing written here is real data. The files imitate, byte for byte in style, the NBS
-portal exports and compiled workbooks described in /work/shared/spec/EXTRACTS.md, so that
+portal exports and compiled workbooks described in docs/editions.md, so that
 ingestion is exercised on every format family while the values come from the model below.
 The output is deterministic: a fixed seed, fixed float formatting and, for the .xlsx
 workbook, fixed document times and zip entry times, so every run writes the same bytes.

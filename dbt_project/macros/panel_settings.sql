@@ -37,7 +37,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The provincial catalog indicators that some model variable uses (METHODS.md). -#}
+{#- The provincial catalog indicators that some model variable uses (docs/methods.md). -#}
 {% macro panel_input_indicators() -%}
     {{ return([
         'gdp', 'va_secondary', 'va_tertiary', 'exports', 'imports', 'trade_total', 'fdi_actual',

@@ -57,6 +57,7 @@ def _append_estimate_history(con, estimates, run_id: str) -> None:
 )
 def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings: ProvpanelSettings):
     from analysis import run_all
+    from analysis.column_docs import comment_statements
     from provpanel.report import write_analysis_outputs
     from provpanel.settings import ANALYSIS
     from provpanel.settings_record import record_settings
@@ -81,7 +82,11 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
             con.unregister("analysis_frame")
             comment = description.replace("'", "''")
             con.execute(f"COMMENT ON TABLE analysis.{name} IS '{comment}'")
+            for statement in comment_statements(name):
+                con.execute(statement)
         _append_estimate_history(con, results.estimates, context.run.run_id)
+        for statement in comment_statements("estimate_history"):
+            con.execute(statement)
     record_settings(paths.warehouse, resolved, ANALYSIS, context.run.run_id)
     for name in ANALYSIS_TABLES:
         frame = getattr(results, name)

@@ -11,7 +11,7 @@ PUBLISHED_SNAPSHOT = AssetKey(["published", "snapshot"])
 
 @asset(
     key=PUBLISHED_SNAPSHOT,
-    deps=[PANEL_ASSET, AssetKey(["marts", "indicator_revisions"]),
+    deps=[PANEL_ASSET, AssetKey(["marts", "indicator_revisions"]), AssetKey(["marts", "panel_input_cells"]),
           *[AssetKey(["analysis", name]) for name in ANALYSIS_TABLES]],
     group_name="publish",
     kinds={"duckdb", "parquet"},

@@ -1,4 +1,4 @@
-"""A long table written by a client of the portal's query interface (../shared/spec/PORTAL.md):
+"""A long table written by a client of the portal's query interface (the portal client: provpanel/portal/):
 one data node a row, with the portal's indicator code, its region code, the year, the value
 (`data`), the displayed value (`strdata`) and the has-data flag:
 

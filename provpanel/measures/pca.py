@@ -1,4 +1,4 @@
-"""Principal-component index (the transaction-efficiency measure TE of METHODS.md).
+"""Principal-component index (the transaction-efficiency measure TE of docs/methods.md).
 
 The inputs are z-scored on the pooled sample, the PCA is done on their correlation matrix,
 components with eigenvalue > 1 are retained (at least one), each retained eigenvector is
@@ -153,7 +153,7 @@ def pca_summary_long(result: PcaResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["statistic", "component", "variable", "value"])
 
 
-# The four per-capita inputs of transaction efficiency (METHODS.md), in the order of the PCA.
+# The four per-capita inputs of transaction efficiency (docs/methods.md), in the order of the PCA.
 TE_INPUT_COLUMNS = [
     "mobile_users_per_capita",
     "internet_users_per_capita",

@@ -1,5 +1,5 @@
 -- Every resolved value in its catalog unit before interpolation, so that each series is
--- interpolated in the unit it is published in (METHODS.md): a USD series (catalog unit
+-- interpolated in the unit it is published in (docs/methods.md): a USD series (catalog unit
 -- usd_10k: trade, FDI) that an edition printed in CNY (cny_100m) is expressed in USD with the
 -- published exchange rate of the same year: 100m CNY * 1,000,000 / rate = 10k USD. A CNY value
 -- whose year has no published rate becomes null (a gap, then interpolated and flagged).

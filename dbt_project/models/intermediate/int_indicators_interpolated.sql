@@ -1,7 +1,7 @@
 -- Every indicator on the province x year grid: observed values kept, gaps filled by linear
 -- interpolation between the nearest observed years of the same province (observed years
 -- outside the grid count as anchors), edges carried or left missing (var interpolation_edges).
--- Values are in their catalog unit: USD series are interpolated in USD (METHODS.md) and only
+-- Values are in their catalog unit: USD series are interpolated in USD (docs/methods.md) and only
 -- then converted to CNY at each year's own rate (int_indicators_converted_to_cny).
 -- An edge is carried only into a year in which the indicator has observations of some province:
 -- a whole indicator-year that would rest on carried values alone stays missing (left out, and

@@ -1,5 +1,5 @@
 -- The trade figure TU divides by GDP, per province (and '00') x year, chosen by one rule
--- (METHODS.md, issue 14): an observed value beats a filled one, and the published total beats
+-- (docs/methods.md, issue 14): an observed value beats a filled one, and the published total beats
 -- the split. So filled exports and imports never override an observed total.
 with province_years as (
     select * from {{ ref('int_province_years_pivoted') }}

@@ -1,5 +1,5 @@
 -- The paper's province-year panel: one row per panel province x year with every model
--- variable (METHODS.md), its main inputs, which variables rest on filled cells, and which
+-- variable (docs/methods.md), its main inputs, which variables rest on filled cells, and which
 -- lack an input (a variable is null then; a null with every input present is corrupt input).
 {#- the yearly index of FMA_tv: only the exchange rate exists so far; validated so a typo fails -#}
 {%- set fma_tv_index = checked_var('fma_tv_index', ['exchange_rate']) | trim %}
