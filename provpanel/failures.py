@@ -21,8 +21,11 @@ _FULL = ("no space left on the device: free space there, or set PROVPANEL_HOME t
 _READ_ONLY = "the file system is read-only: set PROVPANEL_HOME to a writable folder"
 _QUOTA = "disk quota exceeded: free space in your quota, or set PROVPANEL_HOME elsewhere, and run again"
 
+# a folder we must create (PROVPANEL_HOME and those under it) is a file
+_NOT_A_FOLDER = "a file is where a folder must be: point PROVPANEL_HOME at a folder (or remove the file)"
+
 _BY_ERRNO = {errno.EACCES: _ACCESS, errno.EPERM: _ACCESS, errno.ENOSPC: _FULL, errno.EROFS: _READ_ONLY,
-             errno.EDQUOT: _QUOTA}
+             errno.EDQUOT: _QUOTA, errno.ENOTDIR: _NOT_A_FOLDER}
 # the same failures as the operating system (and DuckDB, which quotes it) words them
 _BY_TEXT = (("No space left on device", _FULL), ("Disk quota exceeded", _QUOTA),
             ("Read-only file system", _READ_ONLY), ("readonly database", _READ_ONLY),
@@ -47,9 +50,16 @@ def _advice(template: str, verb: str = "read or write") -> str:
 def os_error_line(err: OSError) -> str | None:
     """'PATH: what went wrong: what to do' for an OSError of the environment, None for others."""
     template = _BY_ERRNO.get(err.errno or 0)
+    if isinstance(err, FileExistsError) and err.filename and not Path(os.fsdecode(err.filename)).is_dir():
+        template = _NOT_A_FOLDER  # mkdir of a folder that is a file
     if template is None:
         return None
-    path = _blocking_folder(err.filename) if err.errno in (errno.EACCES, errno.EPERM) else err.filename
+    path = err.filename
+    if err.errno in (errno.EACCES, errno.EPERM):
+        path = _blocking_folder(err.filename)
+    elif template is _NOT_A_FOLDER and err.filename:
+        # name the file that stands in the way, not the folder beneath it
+        path = next((str(p) for p in reversed(Path(os.fsdecode(err.filename)).parents) if p.is_file()), path)
     path = path or "(unknown path)"
     if err.filename2:
         path = f"{path} -> {err.filename2}"

@@ -112,6 +112,38 @@ def test_provpanel_editions_that_does_not_exist_or_is_a_file(tmp_path):
     assert "a file, not a folder" in line
 
 
+def test_provpanel_home_that_is_a_file(tmp_path):
+    a_file = tmp_path / "home"
+    a_file.write_text("not a folder\n", encoding="utf-8")
+    editions = tmp_path / "editions"
+    _small_edition(editions)
+    for home in (a_file, a_file / "below"):
+        completed = run_provpanel(["build"], home=home, editions=editions)
+        line = _one_line_failure(completed, f"{a_file}: a file is where a folder must be")
+        assert "PROVPANEL_HOME" in line
+
+
+def test_messages_of_steps_and_duckdb_get_what_to_do(tmp_path):
+    """Errors that reach the command line as text (a Dagster step's, DuckDB's, dbt's) are
+    recognised by the operating system's words; the path quoted on that line is named, else
+    the home; anything else is left alone (a bug keeps its traceback)."""
+    from provpanel.failures import environment_error_line, with_advice
+
+    duck = ('published__snapshot: _duckdb.TransactionException: Failed to commit: Could not write file '
+            '"/h/published/versions/.v.tmp/provpanel.duckdb.wal": No space left on device')
+    assert with_advice(duck).endswith("(/h/published/versions/.v.tmp/provpanel.duckdb.wal: no space left on "
+                                      "the device: free space there, or set PROVPANEL_HOME to a disk with room, "
+                                      "and run again)")
+    dbt = RuntimeError("dbt parse failed in /repo/dbt_project:\n10:15 Encountered an error:\n"
+                       "[Errno 28] No space left on device\n  File '/venv/lib/dbt/x.py', line 3")
+    line = environment_error_line(dbt, home=tmp_path)
+    assert line.startswith("dbt parse failed in /repo/dbt_project: (" + str(tmp_path) + ": no space left")
+    assert "\n" not in line and "/venv/" not in line
+    assert environment_error_line(ValueError("could not convert string to float: 'x'"), home=tmp_path) is None
+    assert environment_error_line(RuntimeError("(sqlite3.OperationalError) database or disk is full\n[SQL: ...]"),
+                                  home=tmp_path).startswith(f"{tmp_path / 'dagster'}: Dagster's storage")
+
+
 def _many_values_file(tmp_path: Path) -> Path:
     """A tidy CSV of 31 provinces x 60 years: far more output than a pipe's buffer holds."""
     from provpanel.harmonise import panel_unit_codes
@@ -315,7 +347,7 @@ def test_panel_suite_failure_names_the_edition_and_file_of_the_inputs(sample_bui
             """SELECT indicator, edition, file FROM intermediate.int_indicators_resolved_to_edition
                WHERE province_code = '44' AND year = 2015 AND indicator IN ('gdp', 'exports', 'imports')
                ORDER BY indicator""").fetchall()
-    line = next(line for line in lines if line.startswith("province 44, year 2015: tu = "))
+    line = next(line for line in lines if line.startswith("province_code=44, year=2015, tu="))
     assert len(used) == 3
     for indicator, edition, file in used:
         assert f"{indicator} from {edition}/{file}" in line, line
