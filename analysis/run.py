@@ -202,6 +202,8 @@ def run_all(
     # Models without a published table have table None: keep the column integer-typed.
     for frame in (estimates, fit, comparison):
         frame["paper_table"] = frame["paper_table"].astype("Int64")
+    # models by number (1, 2, ..., 10, 11, 14, ...), never as text (10, 11, 6, ...)
+    estimates, fit, comparison = (_in_paper_order(frame) for frame in (estimates, fit, comparison))
     settings = {
         "se_type": se_type, "bootstrap_reps": bootstrap_reps, "seed": seed,
         "break_year": break_year, "wild_bootstrap_reps": wild_bootstrap_reps,
@@ -223,6 +225,16 @@ def run_all(
         skipped=skipped,
         not_estimable=not_estimable,
     )
+
+
+def _in_paper_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows by model in the paper's order (analysis.plots.paper_order), each model's rows
+    in the order they came."""
+    from analysis.plots import paper_order
+
+    rank = {model_id: position for position, model_id in enumerate(paper_order(frame["model_id"]))}
+    return frame.sort_values("model_id", key=lambda ids: ids.astype(str).map(rank), kind="stable",
+                             ignore_index=True)
 
 
 def _mediation(panel: pd.DataFrame, mediators: tuple[str, ...], missing_reasons: dict[str, str] | None,

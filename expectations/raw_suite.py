@@ -99,3 +99,34 @@ def validate_raw(values: pd.DataFrame, stated_spans: dict[str, tuple[int, int]] 
     frame = prepare_raw_frame(values, stated_spans)
     return run_suite("raw_extract_values", frame, lambda: build_raw_suite(thresholds), INDEX_COLUMNS,
                      docs_dir=docs_dir)
+
+
+# What each raw expectation guards, as the failure line says it (by column).
+_BROKEN_RULE = {
+    "province_code": "not a known province code",
+    "years_outside_stated_span": "year outside the span the manifest states",
+    "value_required_non_negative": "negative value of an indicator that cannot be negative",
+    "provinces_sum_to_national_ratio": "the provinces' sum is far from the national value",
+}
+
+
+def failure_lines(outcome: SuiteOutcome, limit: int = 5) -> list[str]:
+    """Per failed expectation, its first failing cells by file, sheet, row and column:
+    'file [sheet] row R, column C: province P, year Y, indicator = value: the rule broken'."""
+    lines = []
+    for failure in outcome.failures:
+        rule = _BROKEN_RULE.get(failure.column or "", f"{failure.expectation}({failure.column or ''})")
+        if failure.expectation == "expect_compound_columns_to_be_unique":
+            rule = "two values for the same edition, file, sheet, province, year and indicator"
+        elif failure.expectation == "expect_column_values_to_not_be_null":
+            rule = f"no {failure.column}"
+        for row in failure.failing_rows[:limit]:
+            sheet = f" [{row['sheet']}]" if row.get("sheet") else ""
+            lines.append(f"{row.get('file')}{sheet} row {row.get('source_row')}, column {row.get('source_col')}: "
+                         f"province {row.get('province_code')}, year {row.get('year')}, "
+                         f"{row.get('indicator')} = {row.get('value')}: {rule}")
+        more = failure.unexpected_count - min(limit, len(failure.failing_rows))
+        if more > 0 or not failure.failing_rows:
+            lines.append(f"{rule}: {failure.unexpected_count} rows in all" if failure.failing_rows
+                         else f"{rule}: {failure.unexpected_count} rows ({failure.details})")
+    return lines

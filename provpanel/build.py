@@ -53,7 +53,9 @@ def _first_failure(result) -> str:
             while error is not None and error.cause is not None:
                 error = error.cause
             if error is not None and error.message:
-                return f"{event.step_key}: {error.message.strip().splitlines()[-1]}"
+                from provpanel.failures import with_advice  # a full disk, a permission: what to do
+
+                return with_advice(f"{event.step_key}: {error.message.strip().splitlines()[-1]}")
     return "unknown failure (see the run in the Dagster UI)"
 
 

@@ -13,6 +13,12 @@ from provpanel.config import get_paths
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from provpanel.build import run_build
+    from provpanel.failures import editions_folder_problem
+
+    problem = editions_folder_problem(get_paths().editions)
+    if problem is not None:
+        print(f"provpanel build: {problem}", file=sys.stderr)
+        return 2
 
     return run_build(force_ingest=args.force, quiet=args.quiet, wait_seconds=args.wait,
                      settings=_setting_flags(args))
@@ -210,11 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--working", action="store_true",
                      help="query the pipeline's working warehouse instead of the published snapshot "
                      "(waits while a build holds it)")
-    sql.add_argument("--format", choices=["table", "csv"], default="table")
+    sql.add_argument("--format", choices=["table", "csv"], default="table",
+                     help="table: aligned columns for reading (default); csv: for other programs")
     sql.set_defaults(func=_cmd_sql)
 
     parse = sub.add_parser("parse", help="parse one downloaded file and print its values as CSV")
-    parse.add_argument("file")
+    parse.add_argument("file", help="the downloaded file, as downloaded (CSV, XLS/XLSX, JSON, ...)")
     parse.add_argument("--indicator", help="catalog code, for a file without an indicator line")
     parse.add_argument("--unit", help="the unit as printed, for a file that does not state it")
     parse.add_argument("--sheet", help="only this worksheet of a workbook (this object of an R file)")
@@ -234,12 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=_cmd_fetch)
 
     report = sub.add_parser("report", help="print the regression tables and the comparison with the paper")
-    report.add_argument("--format", choices=["markdown", "latex", "html", "csv"], default="markdown")
+    report.add_argument("--format", choices=["markdown", "latex", "html", "csv"], default="markdown",
+                        help="markdown (default), latex or html tables; csv: every table in one CSV, "
+                        "one record per cell (table, row, column, value, settings)")
     report.set_defaults(func=_cmd_report)
 
     diff = sub.add_parser("diff", help="what an edition changed: cells added, cells revised, estimates moved")
-    diff.add_argument("edition")
-    diff.add_argument("--format", choices=["markdown", "csv"], default="markdown")
+    diff.add_argument("edition", help="the edition's folder name, compared with the editions before it")
+    diff.add_argument("--format", choices=["markdown", "csv"], default="markdown",
+                      help="markdown: the summary (default); csv: the cells chosen by --cells")
     diff.add_argument("--cells", choices=["revised", "added"], default="revised",
                       help="with --format csv: which cells to print")
     diff.set_defaults(func=_cmd_diff)
@@ -264,18 +274,32 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=_cmd_export)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on this home's storage")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="the address to listen on (default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", type=int, default=3000, help="the port to listen on (default 3000)")
     ui.set_defaults(func=_cmd_ui)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from provpanel.failures import environment_error_line, silence_closed_stdout
+
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        return status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader of our output left (`provpanel parse FILE | head`)
+        silence_closed_stdout()
+        return 141  # as a shell reports a command ended by SIGPIPE
+    except Exception as err:  # only failures of the environment become one line; a bug re-raises
+        line = environment_error_line(err, home=get_paths().home)
+        if line is None:
+            raise
+        print(f"provpanel {args.command}: {line}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

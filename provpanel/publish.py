@@ -89,9 +89,14 @@ def publish(warehouse_path: Path, home: Path) -> PublishSummary:
     staging_dir = versions / f".{version}.tmp"
     staging_dir.mkdir()
     staging = staging_dir / SNAPSHOT_FILE
-    tables = _copy_published_schemas(warehouse_path, staging)
-    _write_parquet(staging, staging_dir / PARQUET_FOLDER)
-    _fsync_tree(staging_dir)
+    try:
+        tables = _copy_published_schemas(warehouse_path, staging)
+        _write_parquet(staging, staging_dir / PARQUET_FOLDER)
+        _fsync_tree(staging_dir)
+    except BaseException:
+        # a full disk: give the space back at once (the current version was never touched)
+        shutil.rmtree(staging_dir, ignore_errors=True)
+        raise
     final_dir = versions / version
     os.rename(staging_dir, final_dir)  # a version folder exists only complete
     _fsync_dir(versions)

@@ -23,8 +23,10 @@ class OutputFiles:
     plots: dict[str, Path]
 
 
-# How each text format says a line is not part of the table (the settings header).
-_HEADER_LINE = {".md": "{}\n", ".tex": "% {}", ".html": '<p class="settings">{}</p>', ".csv": "# {}"}
+# How each text format says a line is not part of the table (the settings header). CSV has no
+# comment syntax most readers accept: its settings go to a sidecar, SETTINGS_SIDECAR.
+_HEADER_LINE = {".md": "{}\n", ".tex": "% {}", ".html": '<p class="settings">{}</p>'}
+SETTINGS_SIDECAR = "settings.txt"
 
 
 def _with_settings_header(path: Path, settings_line: str) -> None:
@@ -53,6 +55,8 @@ def write_analysis_outputs(results, panel, folder: Path, *, settings_line: str =
     results.comparison.to_csv(folder / f"{COMPARISON_STEM}.csv", index=False)
     for path in [*written, folder / f"{COMPARISON_STEM}.md", folder / f"{COMPARISON_STEM}.csv"]:
         _with_settings_header(path, settings_line)
+    # the CSV tables' settings record (a '#' line would not be valid CSV)
+    (folder / SETTINGS_SIDECAR).write_text((settings_line + "\n") if settings_line else "", encoding="utf-8")
     ordered = [name for name in TABLE_ORDER if name in results.tables]
     ordered += [name for name in results.tables if name not in ordered]
     markdown = "\n\n".join(f"### {results.tables[name].title or name}\n\n{results.tables[name].to_markdown()}"
@@ -78,7 +82,37 @@ def print_report(paths: Paths, *, fmt: str = "markdown", headline_only: bool = F
         print(f"provpanel report: no analysis outputs in {folder}; run `provpanel build` first",
               file=sys.stderr)
         return 2
+    if fmt == "csv":
+        _print_csv_long(files)
+        return 0
     for path in files:
-        print(f"## {path.stem}\n")
+        print(_TITLE_LINE[fmt].format(path.stem))
         print(path.read_text(encoding="utf-8").rstrip() + "\n")
     return 0
+
+
+# Each format's own way to title a table, so the printed report stays valid in that format.
+_TITLE_LINE = {"markdown": "## {}\n", "latex": "% {}", "html": "<h2>{}</h2>"}
+
+
+def _print_csv_long(files: list[Path]) -> None:
+    """Tables of different columns as one valid CSV: one record per cell (table, row number,
+    column, value), the settings of the run in their own column."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    folder = files[0].parent
+    sidecar = folder / SETTINGS_SIDECAR
+    settings = sidecar.read_text(encoding="utf-8").strip() if sidecar.exists() else ""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["table", "row", "column", "value", "settings"])
+    for path in files:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if lines and lines[0].startswith("# settings:"):  # written before the sidecar existed
+            lines = lines[1:]
+        frame = pd.read_csv(io.StringIO("".join(lines)), dtype=str, keep_default_na=False)
+        for number, record in enumerate(frame.itertuples(index=False), start=1):
+            for column, value in zip(frame.columns, record, strict=True):
+                writer.writerow([path.stem, number, column, value, settings])

@@ -13,6 +13,7 @@ cases with awkward path names go through the real `provpanel` executable.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,11 @@ class GoodBuild:
 
 def home_state(home: Path) -> HomeState:
     published = home / "published"
+    # through the links (`parquet`, `current`) of the versioned publication too
     hashes = {
         path.relative_to(published).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(published.rglob("*"))
+        for folder, _, names in os.walk(published, followlinks=True)
+        for path in sorted(Path(folder) / name for name in names)
         if path.is_file()
     }
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:

@@ -93,9 +93,11 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
             metadata=outcome_metadata(outcome),
         )
         if not outcome.success:
+            from expectations.raw_suite import failure_lines
+
             raise Failure(
                 description=f"edition {edition}: the raw suite failed; nothing was stored. "
-                + "; ".join(f"{f.expectation}({f.column or ''}): {f.unexpected_count} rows" for f in outcome.failures),
+                + "; ".join(failure_lines(outcome)),
                 allow_retries=False,
             )
         summary = store_edition(prepared, paths.warehouse)

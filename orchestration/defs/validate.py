@@ -37,6 +37,13 @@ def panel_suite_check(context: AssetCheckExecutionContext, paths: ProvpanelPaths
                                  ORDER BY variable""").df()
     outcome = validate_panel(panel, lq_reference=lq_reference, docs_dir=paths.outputs / "data_docs")
     metadata = {**outcome_metadata(outcome), "lq_reference": lq_reference}
+    if not outcome.success:  # the edition and file behind each failing value (the build prints it)
+        from expectations.panel_provenance import failing_cell_lines
+
+        with open_warehouse(paths.warehouse, read_only=True) as con:
+            lines = failing_cell_lines(outcome, con)
+        if lines:
+            metadata["failing_cells"] = MetadataValue.md("\n".join(f"- {line}" for line in lines))
     metadata["missing_inputs"] = MetadataValue.md(
         missing.to_markdown(index=False) if len(missing) else "No model variable lacks an input.")
     return AssetCheckResult(

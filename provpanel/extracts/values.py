@@ -192,14 +192,16 @@ def resolve_meaning(
                 + (f" (catalog '{code}')" if code else " (not in the catalog)"),
             )
         if code is None:
-            # Not a catalog indicator: kept under its own label and printed unit, unconverted.
-            unit = file_unit or given_unit
+            # Not a catalog indicator: kept under its own label; a known printed unit becomes its
+            # canonical code (万元 -> cny_100m, x 0.0001), an unknown one is kept as printed.
+            printed = file_unit or given_unit
+            known = harmonise.lookup_unit(printed) if printed else None
             return ColumnMeaning(
                 indicator=harmonise.indicator_label(file_label),
                 in_catalog=False,
-                unit=unit,
-                source_unit=unit,
-                multiplier=Decimal(1),
+                unit=known[0] if known else printed,
+                source_unit=printed,
+                multiplier=known[1] if known else Decimal(1),
             )
     elif given_code is None:
         raise ExtractError(
