@@ -164,7 +164,14 @@ def _switch_link(link: Path, target: Path) -> None:
     temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     os.symlink(target, temporary)
-    os.replace(temporary, link)
+    if link.is_dir() and not link.is_symlink():
+        # a home copied without its links (cp -r, copytree): the copy's folder is moved aside
+        aside = link.with_name(f".{link.name}.copied.{os.getpid()}.tmp")
+        os.rename(link, aside)
+        os.replace(temporary, link)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(temporary, link)
     _fsync_dir(link.parent)
 
 

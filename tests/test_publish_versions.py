@@ -168,3 +168,20 @@ def test_unversioned_home_is_adopted_without_a_mix(two_warehouses, tmp_path):
     assert (root / "provpanel.duckdb").is_symlink() and (root / "parquet").is_symlink()
     seen_new = _what_analysts_see(home)
     assert seen_new != seen_old and seen_new[0] == seen_new[1]
+
+
+def test_home_copied_without_its_links_publishes_again(two_warehouses, tmp_path):
+    """`cp -r` / copytree without symlinks turns `current` into a plain folder: the next
+    publication replaces it with a link and readers see the new version whole."""
+    old, new = two_warehouses
+    home = tmp_path / "home"
+    publish(old, home)
+    copied = tmp_path / "copied-home"
+    shutil.copytree(home, copied, symlinks=False)
+    assert not (published_dir(copied) / "current").is_symlink()
+    publish(new, copied)
+    assert (published_dir(copied) / "current").is_symlink()
+    seen = _what_analysts_see(copied)
+    assert seen[0] == seen[1]
+    publish(new, home)
+    assert seen == _what_analysts_see(home)
