@@ -97,6 +97,21 @@ def _inflate_english_export(path, year: str, factor: float) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
+def _inflate_transposed_year(path, year_label: str, factor: float) -> None:
+    """A portal export with years as rows (GB18030): one year's row inflated."""
+    text = path.read_bytes().decode("gb18030")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    hits = 0
+    for row in rows:
+        if row and row[0].strip() == year_label:
+            row[1:] = [str(round(float(cell) * factor)) if cell.strip() else cell for cell in row[1:]]
+            hits += 1
+    assert hits == 1
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(out.getvalue().encode("gb18030"))
+
+
 def _sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -105,11 +120,13 @@ def test_inflated_trade_edition_stops_the_analysis_and_publication(sample_build,
     """The real incident: a compiled file with one year's trade inflated 1.6-fold everywhere."""
     built_home, _ = sample_build
     home = tmp_path / "home"
-    shutil.copytree(built_home, home)
+    shutil.copytree(built_home, home, symlinks=True)
     editions = tmp_path / "editions"
     shutil.copytree(SAMPLE_EDITIONS_DIR, editions)
     for name in ("AnnualbyProvince.csv", "AnnualbyProvince (1).csv"):  # exports, imports
         _inflate_english_export(editions / "csy2021" / name, "2010", 1.6)
+    # and the published total, which TU takes where it is observed
+    _inflate_transposed_year(editions / "csy2021" / "分省年度数据 (9).csv", "2010年", 1.6)
     published = published_path(home)
     published_before = _sha256(published)
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
