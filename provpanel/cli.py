@@ -202,9 +202,12 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
             remove_partition(DagsterInstance.get(), args.edition)
             forget_last_build(paths)
-    except (RemoveEditionError, BuildInProgressError) as err:
+    except RemoveEditionError as err:
         print(f"provpanel remove: {err}", file=sys.stderr)
         return 2
+    except BuildInProgressError as err:
+        print(f"provpanel remove: {err}", file=sys.stderr)
+        return 3
     print(f"removed edition {args.edition}: " + ", ".join(f"{n} rows of {table}" for table, n in deleted.items())
           + "; rebuilding without it", flush=True)
     return run_build(quiet=args.quiet)
