@@ -192,6 +192,7 @@ def _cmd_remove(args: argparse.Namespace) -> int:
         remove_partition,
         remove_stored_edition,
     )
+    from provpanel.warehouse import WarehouseLockedError
 
     paths = get_paths()
     try:
@@ -205,6 +206,9 @@ def _cmd_remove(args: argparse.Namespace) -> int:
     except RemoveEditionError as err:
         print(f"provpanel remove: {err}", file=sys.stderr)
         return 2
+    except WarehouseLockedError as err:  # a run launched from the UI holds it
+        print(f"provpanel remove: {err}", file=sys.stderr)
+        return 3
     except BuildInProgressError as err:
         print(f"provpanel remove: {err}", file=sys.stderr)
         return 3
