@@ -70,13 +70,15 @@ class GoodBuild:
 
 def home_state(home: Path) -> HomeState:
     published = home / "published"
-    # published/ holds links into its version folders (provpanel.duckdb, parquet/): follow them
-    hashes = {
-        (Path(folder) / name).relative_to(published).as_posix():
-            hashlib.sha256((Path(folder) / name).read_bytes()).hexdigest()
-        for folder, _, names in os.walk(published, followlinks=True)
-        for name in names
-    }
+    # what readers see: published/ holds links (provpanel.duckdb, parquet/, current) into its
+    # version folders, whose names change with every publication
+    hashes = {}
+    for folder, subfolders, names in os.walk(published, followlinks=True):
+        if Path(folder) == published and "versions" in subfolders:
+            subfolders.remove("versions")
+        for name in names:
+            path = Path(folder) / name
+            hashes[path.relative_to(published).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         raw_values = con.execute(RAW_VALUES_FINGERPRINT).fetchone()
         raw_editions = con.execute(RAW_EDITIONS_ROWS).fetchall()
