@@ -10,6 +10,7 @@ from orchestration.defs.discovery import build_discovery_sensor, build_panel_aft
 from orchestration.defs.fetch import fetch_portal_edition_job
 from orchestration.defs.ingest import raw_edition
 from orchestration.defs.publish import published_snapshot
+from orchestration.defs.remove import build_panel_after_remove_sensor, remove_edition_job
 from orchestration.defs.reports import edition_diff_report
 from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
 from orchestration.defs.validate import indicator_suite_check, panel_suite_check
@@ -27,10 +28,11 @@ defs = Definitions(
     assets=[raw_edition, provpanel_dbt_models, paper_models, published_snapshot, edition_diff_report,
             indicator_coverage_report],
     asset_checks=[panel_suite_check, indicator_suite_check],
-    jobs=[ingest_edition_job, build_panel_job, fetch_portal_edition_job],
+    jobs=[ingest_edition_job, build_panel_job, fetch_portal_edition_job, remove_edition_job],
     sensors=[
         build_discovery_sensor(ingest_edition_job),
         build_panel_after_ingest_sensor(ingest_edition_job, build_panel_job),
+        build_panel_after_remove_sensor(remove_edition_job, build_panel_job),
     ],
     # "settings": one resource for the dbt assets, the panel check and the analysis, so a value
     # set in the launchpad (resources.settings.config) reaches all of them in that run

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from provpanel.config import get_paths
+from provpanel.config import Paths, get_paths
 
 
 class ProvpanelPaths(ConfigurableResource):
@@ -35,6 +36,10 @@ class ProvpanelPaths(ConfigurableResource):
 
     def edition_dir(self, edition: str) -> Path:
         return self.editions_dir / edition
+
+    def as_paths(self) -> Paths:
+        """These locations as provpanel.config.Paths (what the provpanel modules take)."""
+        return dataclasses.replace(get_paths(), home=self.home_dir, editions=self.editions_dir)
 
 
 def dbt_executable() -> str:

@@ -59,6 +59,15 @@ def _first_failure(result) -> str:
     return "unknown failure (see the run in the Dagster UI)"
 
 
+def _was_unchanged(result) -> bool:
+    """Whether the ingest run kept the stored edition as it was (its files' checksums unchanged)."""
+    for event in result.get_asset_materialization_events():
+        unchanged = event.materialization.metadata.get("unchanged")
+        if unchanged is not None:
+            return bool(unchanged.value)
+    return False
+
+
 def _failed_checks(result) -> list:
     failed = []
     for event in result.all_events:
@@ -95,10 +104,12 @@ class _ManifestInBackground:
 
 
 def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0,
-              settings: dict[str, str] | None = None) -> int:
+              settings: dict[str, str] | None = None, accept_changes: bool = False) -> int:
     """settings: values given as flags (name → text); the others come from the environment
-    (PROVPANEL_*) or their defaults."""
+    (PROVPANEL_*) or their defaults. accept_changes: re-read stored editions whose files
+    changed, keeping their old values as a superseded vintage (else such an edition stops the build)."""
     from provpanel.build_lock import BuildInProgressError, build_lock
+    from provpanel.errors import ExtractError
     from provpanel.settings import SettingError, resolve_settings
 
     paths = get_paths()
@@ -113,13 +124,18 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
              for name, value in ((name, resolved.values[name]) for name in flags)}
     try:
         with build_lock(paths.home, wait_seconds=wait_seconds):
-            return _run_locked_build(paths, resolved, flags, force_ingest=force_ingest, quiet=quiet)
+            return _run_locked_build(paths, resolved, flags, force_ingest=force_ingest, quiet=quiet,
+                                     accept_changes=accept_changes)
     except BuildInProgressError as err:
         print(f"provpanel build: {err}", file=sys.stderr)
         return 3
+    except ExtractError as err:  # an edition refused before it is read (e.g. a link out of the editions folder)
+        print(f"provpanel build: {err}", file=sys.stderr)
+        return 1
 
 
-def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet: bool) -> int:
+def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet: bool,
+                      accept_changes: bool = False) -> int:
     from provpanel.build_state import build_fingerprint, record_build, unchanged_since_last_build
     from provpanel.dagster_env import prepare_dagster_home
     from provpanel.publish import published_path
@@ -133,6 +149,10 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     for name in unfinished_editions(paths.editions):  # never taken as an edition
         print(f"provpanel build: skipped {name}: its fetch has not finished "
               f"(re-run `provpanel fetch {name}` to complete it)", file=sys.stderr)
+    from provpanel.edition_status import build_notices
+
+    for notice in build_notices(paths):  # stored editions whose folder is gone, folders without manifest
+        print(f"provpanel build: {notice}", file=sys.stderr)
     if flags:
         _say("  settings:  " + ", ".join(f"{name}={value}" for name, value in flags.items()), quiet)
     fingerprint = build_fingerprint(paths, resolved)
@@ -150,6 +170,12 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     if not editions:
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
+    from provpanel.edition_changes import changed_edition_message, changed_editions
+
+    changed = changed_editions(paths.warehouse, paths.editions, editions)
+    if changed and not accept_changes:
+        print(f"provpanel build: {changed_edition_message(changed)}; nothing was read or changed", file=sys.stderr)
+        return 1
     # dbt parse (a subprocess, 6-10 s on a fresh home) runs while the editions are ingested
     manifest = _ManifestInBackground(paths, resolved.stage(PANEL))
 
@@ -169,7 +195,8 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
             instance=instance,
             partition_key=edition,
             raise_on_error=False,
-            run_config={"ops": {"raw_edition": {"config": {"force": force_ingest}}}, **_QUIET_LOGS},
+            run_config={"ops": {"raw_edition": {"config": {"force": force_ingest, "accept_changes": accept_changes}}},
+                        **_QUIET_LOGS},
             tags=_CLI_RUN_TAGS,
         )
         if not result.success:
@@ -177,7 +204,12 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
                   file=sys.stderr)
             manifest.wait(raise_error=False)  # the ingest's error is the one to report
             return 1
-        _say(f"  ingested:  {edition}", quiet)
+        if any(c.edition == edition for c in changed):
+            _say(f"  re-read:   {edition} (changes accepted; old values kept in raw.superseded_extract_values)", quiet)
+        elif _was_unchanged(result):
+            _say(f"  unchanged: {edition} (same files as stored: not re-read)", quiet)
+        else:
+            _say(f"  ingested:  {edition}", quiet)
 
     manifest.wait()  # raises dbt's own message if the project does not parse
     from orchestration.definitions import defs

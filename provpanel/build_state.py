@@ -87,3 +87,9 @@ def record_build(paths: Paths, fingerprint: str) -> None:
     partial = _state_file(paths).with_suffix(".json.tmp")
     partial.write_text(json.dumps(state))
     partial.replace(_state_file(paths))
+
+
+def forget_last_build(paths: Paths) -> None:
+    """The warehouse changed behind the recorded fingerprint (an edition removed): the next
+    build must run even if no folder changed."""
+    _state_file(paths).unlink(missing_ok=True)

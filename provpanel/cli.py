@@ -21,7 +21,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         return 2
 
     return run_build(force_ingest=args.force, quiet=args.quiet, wait_seconds=args.wait,
-                     settings=_setting_flags(args))
+                     settings=_setting_flags(args), accept_changes=args.accept_changes)
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
@@ -180,6 +180,63 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_editions(args: argparse.Namespace) -> int:
+    from provpanel.edition_status import COLUMNS, edition_statuses
+    from provpanel.warehouse import WarehouseLockedError
+
+    try:
+        rows = [status.row() for status in edition_statuses(get_paths())]
+    except WarehouseLockedError as err:
+        print(f"provpanel editions: {err}", file=sys.stderr)
+        return 1
+    if args.format == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    else:
+        from tabulate import tabulate
+
+        print(tabulate(rows, headers=COLUMNS, tablefmt="psql") if rows else "no editions stored or present")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    from provpanel.build import run_build
+    from provpanel.build_lock import BuildInProgressError, build_lock
+    from provpanel.build_state import forget_last_build
+    from provpanel.dagster_env import prepare_dagster_home
+    from provpanel.edition_removal import (
+        RemoveEditionError,
+        remove_partition,
+        remove_stored_edition,
+    )
+    from provpanel.warehouse import WarehouseLockedError
+
+    paths = get_paths()
+    try:
+        with build_lock(paths.home):  # no build reads the warehouse while the edition goes
+            deleted = remove_stored_edition(paths.warehouse, paths.editions, args.edition)
+            prepare_dagster_home(paths)
+            from dagster import DagsterInstance
+
+            remove_partition(DagsterInstance.get(), args.edition)
+            forget_last_build(paths)
+    except RemoveEditionError as err:
+        print(f"provpanel remove: {err}", file=sys.stderr)
+        return 2
+    except WarehouseLockedError as err:  # a run launched from the UI holds it
+        print(f"provpanel remove: {err}", file=sys.stderr)
+        return 3
+    except BuildInProgressError as err:
+        print(f"provpanel remove: {err}", file=sys.stderr)
+        return 3
+    print(f"removed edition {args.edition}: " + ", ".join(f"{n} rows of {table}" for table, n in deleted.items())
+          + "; rebuilding without it", flush=True)
+    return run_build(quiet=args.quiet)
+
+
 def _cmd_ui(args: argparse.Namespace) -> int:
     from provpanel.dagster_env import prepare_dagster_home
 
@@ -204,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true",
                        help="run everything, re-ingesting editions even if nothing changed")
     build.add_argument("--quiet", action="store_true", help="print only the summary and the tables")
+    build.add_argument("--accept-changes", action="store_true",
+                       help="re-read stored editions whose files changed (editions are immutable: otherwise the "
+                       "build stops), keeping their old values in raw.superseded_extract_values")
     build.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                        help="if another build runs on this home, wait up to SECONDS instead of refusing")
     _add_setting_flags(build)
@@ -272,6 +332,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the file to write (default ./province_year_panel.<format>)")
     export.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     export.set_defaults(func=_cmd_export)
+
+    editions = sub.add_parser("editions", help="every edition: stored (loaded_at, values), present, changed "
+                              "since ingest (files named), folders without manifest.yml, unfinished fetches")
+    editions.add_argument("--format", choices=["table", "csv"], default="table",
+                          help="table (default) or csv")
+    editions.set_defaults(func=_cmd_editions)
+
+    remove = sub.add_parser("remove", help="take a stored edition back: its partition and values, then rebuild "
+                            "without it (move its folder out of the editions folder first)")
+    remove.add_argument("edition", help="the edition's key (its folder's name), as `provpanel editions` lists it")
+    remove.add_argument("--quiet", action="store_true", help="print only the build's summary and the tables")
+    remove.set_defaults(func=_cmd_remove)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on this home's storage")
     ui.add_argument("--host", default="127.0.0.1",

@@ -110,16 +110,35 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _is_hidden(relative: PurePosixPath) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+def _check_link(link: Path, edition_dir: Path) -> None:
+    """A symbolic link inside an edition may point only inside the editions folder: a link to
+    a system file would otherwise be read (and a line of it printed in an error)."""
+    root = Path(os.path.abspath(edition_dir)).parent.resolve()
+    target = link.resolve()
+    if not target.is_relative_to(root):
+        raise ManifestError(link, "symbolic link",
+                            f"a link to a file inside the editions folder {root} (or the file itself)",
+                            f"a link to {os.readlink(link)} ({target})")
+
+
+def check_links(edition_dir: Path) -> None:
+    """Refuse, before anything of the edition is read, a link pointing outside the editions folder."""
+    for folder, subfolders, names in os.walk(edition_dir):
+        for name in sorted([*subfolders, *names]):
+            path = Path(folder) / name
+            if path.is_symlink():
+                _check_link(path, edition_dir)
 
 
 def _folder_files(edition_dir: Path) -> list[str]:
-    """Every file of the folder (relative POSIX paths, NFC), hidden files aside."""
+    """Every file of the folder (relative POSIX paths, NFC), hidden files included: a hidden
+    file is part of the edition like any other (listed, checksummed). Only the marker of an
+    unfinished fetch is not (that folder is no edition yet). Links are checked first."""
+    check_links(edition_dir)
     files = []
     for path in sorted(edition_dir.rglob("*")):
         relative = PurePosixPath(path.relative_to(edition_dir).as_posix())
-        if path.is_file() and not _is_hidden(relative):
+        if path.is_file() and str(relative) != FETCH_MARKER:
             files.append(_nfc(str(relative)))
     return files
 
@@ -455,6 +474,7 @@ def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) ->
             f"a finished edition (re-run `provpanel fetch {edition_dir.name}` to complete it)",
             "a fetch that has not finished",
         )
+    check_links(edition_dir)  # before the manifest or any file is opened
     data = _read_yaml(manifest_path)
     check = _Checker(manifest_path)
     if not isinstance(data, Mapping):

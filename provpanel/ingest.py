@@ -86,8 +86,9 @@ def prepare_edition(edition_dir: Path, fingerprint: tuple[str, dict[str, str]] |
     return PreparedEdition(manifest, fingerprint, checksums, values)
 
 
-def store_edition(prepared: PreparedEdition, warehouse_path: Path) -> IngestSummary:
-    """Replace the edition's rows in raw.extract_values and raw.editions in one transaction."""
+def store_edition(prepared: PreparedEdition, warehouse_path: Path, *, supersede: bool = False) -> IngestSummary:
+    """Replace the edition's rows in the raw tables in one transaction. `supersede`: the edition
+    changed since it was stored (accepted): its old values are kept in raw.superseded_extract_values."""
     manifest, values = prepared.manifest, prepared.values
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     values = values.assign(loaded_at=loaded_at)
@@ -107,7 +108,8 @@ def store_edition(prepared: PreparedEdition, warehouse_path: Path) -> IngestSumm
         [(manifest.edition, r.indicator, r.years[0], r.years[1], r.reason) for r in manifest.revisions],
         columns=list(warehouse.RAW_DECLARED_REVISION_COLUMNS))
     with warehouse.open_warehouse(warehouse_path) as con:
-        warehouse.replace_edition(con, edition_row, values, declared)
+        warehouse.replace_edition(con, edition_row, values, declared, file_checksums=prepared.checksums,
+                                  supersede=supersede)
     provinces = values.loc[values["province_code"] != "00", "province_code"].nunique()
     return IngestSummary(
         edition=manifest.edition,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -52,12 +53,27 @@ RAW_DECLARED_REVISION_COLUMNS = {
     "last_year": "INTEGER NOT NULL",
     "reason": "VARCHAR NOT NULL",
 }
+# The checksum of every file of an ingested edition (manifest and READMEs included), so a
+# changed edition can say which files changed, were added or removed (editions are immutable).
+EDITION_FILES_TABLE = "raw.edition_files"
+RAW_EDITION_FILE_COLUMNS = {
+    "edition": "VARCHAR NOT NULL",
+    "file": "VARCHAR NOT NULL",
+    "file_sha256": "VARCHAR NOT NULL",
+}
+# Values an edition held before it was re-read with `provpanel build --accept-changes`: an
+# edition changed after ingest keeps its old values here (a superseded vintage), never lost.
+SUPERSEDED_VALUES_TABLE = "raw.superseded_extract_values"
+RAW_SUPERSEDED_COLUMNS = {**RAW_EXTRACT_COLUMNS, "superseded_at": "TIMESTAMP NOT NULL"}
 
 
 RAW_TABLE_COMMENTS = {
     "raw.extract_values": "Every value read from every edition's downloads, long, with provenance to the source cell.",
     "raw.editions": "One row per ingested edition: its manifest and the checksums of its files.",
     DECLARED_REVISIONS_TABLE: "Revisions of earlier editions' values that an edition's manifest declares (key revisions).",
+    EDITION_FILES_TABLE: "Every file of every ingested edition with its checksum: which files changed since ingest.",
+    SUPERSEDED_VALUES_TABLE: "Values an edition held before it was changed and re-read with "
+    "`provpanel build --accept-changes`: the superseded vintage, kept.",
 }
 RAW_COLUMN_COMMENTS = {
     "raw.extract_values": {
@@ -96,6 +112,16 @@ RAW_COLUMN_COMMENTS = {
         "last_year": "Last year of the revised span.",
         "reason": "Why the values were revised (manifest), e.g. an economic census.",
     },
+    EDITION_FILES_TABLE: {
+        "edition": "Edition key (the edition folder's name).",
+        "file": "Path of the file inside the edition folder (manifest.yml and READMEs included).",
+        "file_sha256": "SHA-256 of the file's bytes when the edition was ingested.",
+    },
+}
+RAW_COLUMN_COMMENTS[SUPERSEDED_VALUES_TABLE] = {
+    **RAW_COLUMN_COMMENTS["raw.extract_values"],
+    "loaded_at": "When the superseded values were ingested (UTC).",
+    "superseded_at": "When the edition was re-read with --accept-changes and these values replaced (UTC).",
 }
 
 
@@ -148,6 +174,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_create_table_sql("raw.extract_values", RAW_EXTRACT_COLUMNS))
     con.execute(_create_table_sql("raw.editions", RAW_EDITION_COLUMNS))
     con.execute(_create_table_sql(DECLARED_REVISIONS_TABLE, RAW_DECLARED_REVISION_COLUMNS))
+    con.execute(_create_table_sql(EDITION_FILES_TABLE, RAW_EDITION_FILE_COLUMNS))
+    con.execute(_create_table_sql(SUPERSEDED_VALUES_TABLE, RAW_SUPERSEDED_COLUMNS))
     for table, comment in RAW_TABLE_COMMENTS.items():
         con.execute(f"COMMENT ON TABLE {table} IS {_comment_literal(comment)}")
         for column, column_comment in RAW_COLUMN_COMMENTS[table].items():
@@ -161,9 +189,11 @@ def stored_edition_fingerprint(con: duckdb.DuckDBPyConnection, edition: str) -> 
 
 
 def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: pd.DataFrame,
-                    declared_revisions: pd.DataFrame | None = None) -> None:
-    """Replace exactly one edition's rows in raw.extract_values, raw.editions and
-    raw.declared_revisions, atomically."""
+                    declared_revisions: pd.DataFrame | None = None, *,
+                    file_checksums: dict[str, str] | None = None, supersede: bool = False) -> None:
+    """Replace exactly one edition's rows in raw.extract_values, raw.editions,
+    raw.declared_revisions and raw.edition_files, atomically. `supersede`: the edition changed
+    since it was ingested (accepted): its old values move to raw.superseded_extract_values."""
     ensure_raw_schema(con)
     edition = edition_row["edition"]
     frame = values.reindex(columns=list(RAW_EXTRACT_COLUMNS))
@@ -172,11 +202,19 @@ def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: p
     edition_frame = pd.DataFrame([edition_row]).reindex(columns=list(RAW_EDITION_COLUMNS))
     revisions_frame = (declared_revisions if declared_revisions is not None else pd.DataFrame()).reindex(
         columns=list(RAW_DECLARED_REVISION_COLUMNS)).assign(edition=edition)
+    files_frame = pd.DataFrame(sorted((file_checksums or {}).items()), columns=["file", "file_sha256"]) \
+        .assign(edition=edition).reindex(columns=list(RAW_EDITION_FILE_COLUMNS))
     con.execute("BEGIN TRANSACTION")
     try:
+        if supersede:
+            columns = ", ".join(RAW_EXTRACT_COLUMNS)
+            con.execute(f"""INSERT INTO {SUPERSEDED_VALUES_TABLE} ({columns}, superseded_at)
+                            SELECT {columns}, ? FROM raw.extract_values WHERE edition = ?""",
+                        [datetime.now(UTC).replace(tzinfo=None), edition])
         con.execute("DELETE FROM raw.extract_values WHERE edition = ?", [edition])
         con.execute("DELETE FROM raw.editions WHERE edition = ?", [edition])
         con.execute(f"DELETE FROM {DECLARED_REVISIONS_TABLE} WHERE edition = ?", [edition])
+        con.execute(f"DELETE FROM {EDITION_FILES_TABLE} WHERE edition = ?", [edition])
         con.register("incoming_values", frame)
         con.execute("INSERT INTO raw.extract_values SELECT * FROM incoming_values")
         con.register("incoming_edition", edition_frame)
@@ -185,6 +223,10 @@ def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: p
             con.register("incoming_revisions", revisions_frame)
             con.execute(f"INSERT INTO {DECLARED_REVISIONS_TABLE} SELECT * FROM incoming_revisions")
             con.unregister("incoming_revisions")
+        if len(files_frame):
+            con.register("incoming_files", files_frame)
+            con.execute(f"INSERT INTO {EDITION_FILES_TABLE} SELECT * FROM incoming_files")
+            con.unregister("incoming_files")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -192,3 +234,11 @@ def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: p
     finally:
         con.unregister("incoming_values")
         con.unregister("incoming_edition")
+
+
+def raw_tables_with_editions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every raw table with an `edition` column (all keyed by edition): what removing an edition clears."""
+    rows = con.execute("""SELECT DISTINCT table_name FROM duckdb_columns()
+                          WHERE database_name = current_database() AND schema_name = 'raw'
+                            AND column_name = 'edition' ORDER BY table_name""").fetchall()
+    return [f"raw.{name}" for (name,) in rows]

@@ -2,12 +2,14 @@
 
 Each real file is one entry of REAL_FILES: the edition it belongs to (one edition per source,
 so two vintages of one indicator never meet inside an edition) and the manifest entry the file
-needs. The files are referenced in place through symbolic links, never copied into the
-repository. A reader added for another real file is one more entry.
+needs. The files are copied into the (temporary) edition folders, never into the repository: a
+link would point outside the editions folder, which an edition may not do. A reader added for
+another real file is one more entry.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,8 +45,8 @@ REAL_FILES: list[RealFile] = [
 
 
 def write_real_editions(root: Path, files: list[RealFile] = REAL_FILES) -> Path:
-    """One folder per edition under `root`, each file a symbolic link to the real download,
-    and each edition's manifest.yml. Returns `root`."""
+    """One folder per edition under `root`, each file a copy of the real download, and each
+    edition's manifest.yml. Returns `root`."""
     editions: dict[str, list[RealFile]] = {}
     for real in files:
         editions.setdefault(real.edition, []).append(real)
@@ -52,7 +54,7 @@ def write_real_editions(root: Path, files: list[RealFile] = REAL_FILES) -> Path:
         folder = root / edition
         folder.mkdir(parents=True)
         for real in members:
-            (folder / real.name).symlink_to(NBS_REAL_DIR / real.name)
+            shutil.copyfile(NBS_REAL_DIR / real.name, folder / real.name)
         manifest = {
             "edition": edition,
             "title": f"Real downloads: {', '.join(real.name for real in members)}",

@@ -126,7 +126,9 @@ def test_new_edition_is_discovered_ingested_and_reported(workspace):
         assert _query(published, "select count(*) from marts.province_year_panel") == [(630,)]
 
 
-def test_changed_file_in_known_edition_is_reingested(workspace):
+def test_changed_file_in_known_edition_is_not_reingested_but_named(workspace):
+    """Editions are immutable: the sensor skips a stored edition whose file changed, naming the
+    file and what to do, as `provpanel build` does (tests/test_editions_lifecycle.py)."""
     editions, _ = workspace
     from orchestration.definitions import defs
 
@@ -138,6 +140,7 @@ def test_changed_file_in_known_edition_is_reingested(workspace):
         target = next(p for p in sorted((editions / FIRST).iterdir()) if p.name.startswith("AnnualbyProvince"))
         text = target.read_text(encoding="utf-8")
         target.write_text(text.replace("\n", "\r\n"), encoding="utf-8")
-        changed, _ = _tick(defs, instance)
-        assert [r.partition_key for r in changed] == [FIRST]
-        assert changed[0].tags["provpanel/reason"] == "changed"
+        changed, skipped = _tick(defs, instance)
+        assert not changed
+        assert f"edition {FIRST} changed since it was ingested (changed: {target.name})" in skipped
+        assert "--accept-changes" in skipped

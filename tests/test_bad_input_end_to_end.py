@@ -6,6 +6,10 @@ Each must fail with one line naming the file, the place and the expectation (als
 Dagster run the UI shows), and leave the published files and the stored raw rows exactly as
 they were. Finally the good editions build again without any repair.
 
+The broken copies keep the editions' names, so each build says `--accept-changes` (editions
+are immutable: without it the changed edition is refused before it is read, see
+test_editions_lifecycle.py); the broken file is then read and must fail.
+
 Most cases call `provpanel.cli.main` in-process (a CLI process costs ~10 s of imports); the
 cases with awkward path names go through the real `provpanel` executable.
 """
@@ -66,13 +70,15 @@ class GoodBuild:
 
 def home_state(home: Path) -> HomeState:
     published = home / "published"
-    # through the links (`parquet`, `current`) of the versioned publication too
-    hashes = {
-        path.relative_to(published).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for folder, _, names in os.walk(published, followlinks=True)
-        for path in sorted(Path(folder) / name for name in names)
-        if path.is_file()
-    }
+    # what readers see: published/ holds links (provpanel.duckdb, parquet/, current) into its
+    # version folders, whose names change with every publication
+    hashes = {}
+    for folder, subfolders, names in os.walk(published, followlinks=True):
+        if Path(folder) == published and "versions" in subfolders:
+            subfolders.remove("versions")
+        for name in names:
+            path = Path(folder) / name
+            hashes[path.relative_to(published).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         raw_values = con.execute(RAW_VALUES_FINGERPRINT).fetchone()
         raw_editions = con.execute(RAW_EDITIONS_ROWS).fetchall()
@@ -130,7 +136,7 @@ def build_in_process(home: Path, editions: Path, monkeypatch, capsys) -> tuple[i
     monkeypatch.setenv("PROVPANEL_WAREHOUSE", str(home / "warehouse.duckdb"))
     assert (get_paths().home, get_paths().editions) == (home.resolve(), editions.resolve())
     capsys.readouterr()
-    status = cli.main(["build"])
+    status = cli.main(["build", "--accept-changes"])  # the broken edition is a changed one: read it
     return status, capsys.readouterr().err
 
 
@@ -188,7 +194,7 @@ def test_broken_edition_fails_cleanly_and_changes_nothing(case, good_build, tmp_
     runs_before = set(dagster_runs(home))
 
     if case.name in SUBPROCESS_CASES:
-        completed = run_provpanel(["build"], home=home, editions=editions, timeout=300)
+        completed = run_provpanel(["build", "--accept-changes"], home=home, editions=editions, timeout=300)
         status, stderr = completed.returncode, completed.stderr
     else:
         status, stderr = build_in_process(home, editions, monkeypatch, capsys)

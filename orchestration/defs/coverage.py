@@ -30,6 +30,12 @@ def indicator_coverage_report(context: AssetExecutionContext, paths: ProvpanelPa
         report = load_coverage(con)
     for warning in report.warnings():
         context.log.warning(warning)
+    from provpanel.edition_status import build_notices
+
+    # stored editions whose folder is gone, folders without manifest.yml: said in every build's run
+    edition_notices = build_notices(paths.as_paths())
+    for notice in edition_notices:
+        context.log.warning(notice)
     markdown = coverage_markdown(report)
     paths.outputs.mkdir(parents=True, exist_ok=True)
     (paths.outputs / "coverage.md").write_text(markdown, encoding="utf-8")
@@ -44,5 +50,6 @@ def indicator_coverage_report(context: AssetExecutionContext, paths: ProvpanelPa
             "models_not_estimable": MetadataValue.int(int((~report.models["estimable"]).sum())),
             "variables_incomplete": MetadataValue.int(int((~report.variables["is_complete"].astype(bool)).sum())),
             "indicator_years_left_out": MetadataValue.int(int(report.indicators["is_left_out"].sum())),
+            "edition_notices": MetadataValue.md("\n".join(f"- {n}" for n in edition_notices) or "none"),
         }
     )

@@ -2,7 +2,9 @@
 
 - a new folder with a manifest.yml becomes a new partition and an ingest run for it (a folder
   `provpanel fetch` has not finished is skipped, and named in the skip reason);
-- a changed file (checksum) in a known edition re-runs that edition's ingest;
+- a changed file (checksum) in an edition already stored is NOT re-ingested: editions are
+  immutable; the skip reason names the files and what to do (a new edition, or
+  `provpanel build --accept-changes`), as the CLI build does;
 - when an ingest run succeeds, the panel job (dbt, checks, analysis, publication) follows.
 A folder that fails to parse fails its ingest run with the error; nothing downstream runs.
 """
@@ -23,7 +25,10 @@ from orchestration.partitions import editions_partitions
 
 
 def _fingerprints(editions_root) -> dict[str, str]:
+    import hashlib
+
     from provpanel.editions import list_editions
+    from provpanel.errors import ExtractError
     from provpanel.ingest import edition_fingerprint
 
     result = {}
@@ -32,6 +37,8 @@ def _fingerprints(editions_root) -> dict[str, str]:
             result[edition] = edition_fingerprint(editions_root / edition)[0]
         except OSError as err:  # a folder being copied in: look again next tick
             result[edition] = f"unreadable: {err}"
+        except ExtractError as err:  # refused before reading (a link out of the folder): its run says why
+            result[edition] = "refused-" + hashlib.sha256(str(err).encode()).hexdigest()[:16]
     return result
 
 
@@ -49,6 +56,20 @@ def _stored_fingerprints(warehouse_path) -> dict[str, str]:
         return dict(con.execute("SELECT edition, files_sha256 FROM raw.editions").fetchall())
 
 
+def _changed_reason(paths, changed: list[str]) -> str:
+    """Why the changed editions are not re-ingested, their files named (as `provpanel build` says it)."""
+    if not changed:
+        return ""
+    from provpanel.edition_changes import changed_edition_message, changed_editions
+    from provpanel.warehouse import WarehouseLockedError
+
+    try:
+        changes = changed_editions(paths.warehouse, paths.editions, changed, wait_seconds=0)
+    except (OSError, WarehouseLockedError):
+        return f"edition(s) {', '.join(changed)} changed since they were ingested; editions are immutable"
+    return changed_edition_message(changes)
+
+
 def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNING):
     @sensor(
         name="editions_folder_sensor",
@@ -56,7 +77,7 @@ def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNIN
         minimum_interval_seconds=30,
         default_status=default_status,
         description="Watches PROVPANEL_EDITIONS: a new edition folder becomes a partition and an "
-        "ingest run; a changed file re-ingests its edition.",
+        "ingest run; a stored edition whose files changed is skipped with the files named (editions are immutable).",
     )
     def editions_folder_sensor(context: SensorEvaluationContext):
         from provpanel.config import get_paths
@@ -70,22 +91,29 @@ def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNIN
             return SkipReason("the warehouse is busy (a build holds it); looking again next tick")
         known_partitions = set(context.instance.get_dynamic_partitions(editions_partitions.name))
         new_partitions = sorted(e for e in current if e not in known_partitions)
-        # The warehouse, not the sensor's memory, says what is stored: an edition whose files
-        # differ from what was stored is (re-)ingested. run_key makes each version run once.
+        # The warehouse, not the sensor's memory, says what is stored: a new edition is ingested,
+        # a stored one whose files differ is not (immutable). run_key makes each version run once.
+        changed = sorted(e for e, fingerprint in current.items()
+                         if e in stored and stored[e] != fingerprint and not fingerprint.startswith(("unreadable", "refused")))
+        changed_reason = _changed_reason(paths, changed)
+        if changed_reason:
+            context.log.warning(changed_reason)
         run_requests = [
             RunRequest(
                 run_key=f"{edition}:{fingerprint}",
                 partition_key=edition,
                 tags={"provpanel/edition": edition,
-                      "provpanel/reason": "changed" if edition in stored else "new"},
+                      "provpanel/reason": "new"},
             )
             for edition, fingerprint in sorted(current.items())
-            if stored.get(edition) != fingerprint and not fingerprint.startswith("unreadable")
+            if edition not in stored and not fingerprint.startswith("unreadable")
         ]
         if not run_requests and not new_partitions:
             from provpanel.editions import unfinished_editions
 
             unfinished = unfinished_editions(paths.editions)
+            if changed_reason:
+                return SkipReason(f"not re-ingested: {changed_reason}")
             return SkipReason(f"every edition in {paths.editions} is stored as it is on disk"
                               + (f"; skipped, fetch not finished: {', '.join(unfinished)}" if unfinished else ""))
         return SensorResult(

@@ -30,6 +30,20 @@ RAW_SUITE_CHECK = "raw_suite"
 
 class IngestConfig(Config):
     force: bool = False  # re-read the edition even when its files' checksums are unchanged
+    # editions are immutable: a stored edition whose files changed fails the run, unless accepted
+    # (then it is re-read and its old values kept in raw.superseded_extract_values)
+    accept_changes: bool = False
+
+
+def _changes_since_ingest(warehouse_path, edition: str, fingerprint):
+    """What changed in a stored edition's folder since it was ingested (None: new or unchanged)."""
+    from provpanel.edition_changes import changes_since_ingest
+    from provpanel.warehouse import open_warehouse
+
+    if not warehouse_path.exists():
+        return None
+    with open_warehouse(warehouse_path) as con:
+        return changes_since_ingest(con, edition, *fingerprint)
 
 
 @multi_asset(
@@ -72,6 +86,12 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
     try:
         # checksums first: an edition stored with the same bytes is not read again
         fingerprint = edition_fingerprint(edition_dir)
+        changes = _changes_since_ingest(paths.warehouse, edition, fingerprint)
+        if changes is not None and not config.accept_changes:
+            from provpanel.edition_changes import changed_edition_message
+
+            raise Failure(description=changed_edition_message([changes]), allow_retries=False,
+                          metadata={"changed_files": changes.files()})
         summary = None if config.force else stored_summary(paths.warehouse, edition, fingerprint[0])
         prepared = prepare_edition(edition_dir, fingerprint) if summary is None else None
     except ExtractError as err:
@@ -100,7 +120,10 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
                 + "; ".join(failure_lines(outcome)),
                 allow_retries=False,
             )
-        summary = store_edition(prepared, paths.warehouse)
+        summary = store_edition(prepared, paths.warehouse, supersede=changes is not None)
+        if changes is not None:
+            context.log.warning(f"edition {edition} changed since it was ingested ({changes.files()}); changes "
+                                "accepted: re-read, old values kept in raw.superseded_extract_values")
     else:
         yield AssetCheckResult(
             check_name=RAW_SUITE_CHECK, asset_key=RAW_EXTRACT_VALUES, passed=True,
@@ -110,7 +133,8 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
         f"edition {edition}: {summary.n_values} values from {summary.n_files} files"
         + (" (unchanged: nothing rewritten)" if summary.skipped_unchanged else "")
     )
-    common = {"edition": edition, "files_sha256": summary.files_sha256, "unchanged": summary.skipped_unchanged}
+    common = {"edition": edition, "files_sha256": summary.files_sha256, "unchanged": summary.skipped_unchanged,
+              "superseded": changes.files() if changes is not None else "none"}
     yield MaterializeResult(
         asset_key=RAW_EXTRACT_VALUES,
         metadata={
