@@ -191,8 +191,15 @@ def run_error_summary(run: dict, max_chars: int = 6000) -> str:
     return "\n".join(lines)[-max_chars:] or "(no error events)"
 
 
-def make_headless_chromium(user_data_dir: Path):
-    """Debian's Chromium through Debian's ChromeDriver, headless, with nothing reaching out."""
+# the network "off": every host but the loopback fails to resolve, and a dead proxy catches
+# whatever would still try (Chromium never proxies the loopback)
+OFFLINE_ARGUMENTS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+                     "--proxy-server=127.0.0.1:9")
+
+
+def make_headless_chromium(user_data_dir: Path, *, offline: bool = False):
+    """Debian's Chromium through Debian's ChromeDriver, headless, with nothing reaching out
+    (offline: no network beyond 127.0.0.1 at all)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -201,7 +208,7 @@ def make_headless_chromium(user_data_dir: Path):
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-quic", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", f"--user-data-dir={user_data_dir}",
-                     "--window-size=1600,1000"):
+                     "--window-size=1600,1000", *(OFFLINE_ARGUMENTS if offline else ())):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER_BIN), options=options)
     driver.set_page_load_timeout(60)
