@@ -35,6 +35,7 @@ class UiServer:
     process: subprocess.Popen
     port: int
     log_path: Path
+    home: Path | None = None  # its PROVPANEL_HOME
 
     @property
     def base_url(self) -> str:
@@ -70,7 +71,7 @@ def start_ui_server(home: Path, editions: Path, log_path: Path, port: int | None
             # preexec_fn is safe here: the test starts the server before any other thread exists.
             start_new_session=True, preexec_fn=_restore_sigint,  # noqa: PLW1509
         )
-    return UiServer(process=process, port=port, log_path=log_path)
+    return UiServer(process=process, port=port, log_path=log_path, home=home)
 
 
 def wait_until_serving(server: UiServer, timeout: float = 120.0) -> float:
