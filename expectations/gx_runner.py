@@ -29,6 +29,8 @@ class ExpectationOutcome:
     # one dict per failing row: the index columns (province, year, ...) plus the value
     failing_rows: list[dict] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    # the expectation's arguments other than the column: the bound a failing row broke
+    arguments: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -38,6 +40,7 @@ class SuiteOutcome:
     expectations: list[ExpectationOutcome]
     validation_result: object | None = None
     docs_index: Path | None = None  # the Data Docs report, when one was written
+    docs_page: Path | None = None  # this validation's own page in it
 
     @property
     def failures(self) -> list[ExpectationOutcome]:
@@ -147,9 +150,17 @@ def run_suite(
                     for k, v in res.items()
                     if k in ("observed_value", "element_count", "missing_count")
                 },
+                arguments={k: _jsonable(v) for k, v in config.kwargs.items()
+                           if k not in ("column", "batch_id") and v is not None},
             )
         )
+    docs_page = None
+    if docs_dir is not None:
+        from expectations.data_docs_offline import make_offline, newest_validation_page
+
+        make_offline(Path(docs_dir))  # GX's pages take their CSS and JavaScript from CDNs
+        docs_page = newest_validation_page(Path(docs_dir), name)
     return SuiteOutcome(
         suite=name, success=bool(result.success), expectations=outcomes, validation_result=result,
-        docs_index=Path(docs_dir) / "index.html" if docs_dir is not None else None,
+        docs_index=Path(docs_dir) / "index.html" if docs_dir is not None else None, docs_page=docs_page,
     )

@@ -4,7 +4,6 @@ open the UI."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -238,15 +237,16 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_ui(args: argparse.Namespace) -> int:
+    from provpanel.config import REPO_ROOT
     from provpanel.dagster_env import prepare_dagster_home
+    from provpanel.ui_process import dagster_dev_argv, run_dagster_dev
 
     paths = get_paths()
     prepare_dagster_home(paths)
-    dagster = Path(sys.executable).with_name("dagster")
-    argv = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", args.host, "-p", str(args.port)]
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={paths.dagster_home})", flush=True)
-    os.execv(argv[0], argv)
-    return 0  # not reached
+    # run from DAGSTER_HOME: from the repository, dagster dev would warn that its dagster.yaml
+    # "will not be used" (it is used: prepare_dagster_home copied it into DAGSTER_HOME)
+    return run_dagster_dev(dagster_dev_argv(args.host, args.port, REPO_ROOT), cwd=paths.dagster_home)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,3 +23,11 @@ def test_definitions_load_with_every_layer(tmp_path, monkeypatch):
     assert (AssetKey(["marts", "province_year_panel"]), "panel_suite") in check_keys
     assert defs.resolve_job_def("ingest_edition").partitions_def is not None
     assert defs.resolve_job_def("build_panel") is not None
+
+
+def test_the_code_location_loads_as_the_ui_loads_it():
+    # the UI validates the whole repository (op and job names unique); resolve_job_def does not
+    from orchestration.definitions import defs
+
+    jobs = {job.name for job in defs.get_repository_def().get_all_jobs()}
+    assert {"build_panel", "fetch_portal_edition"} <= jobs

@@ -389,15 +389,15 @@ def test_fetch_job_in_the_definitions_writes_an_edition(portal, tmp_path, monkey
     job = defs.resolve_job_def("fetch_portal_edition")
     result = job.execute_in_process(
         instance=DagsterInstance.ephemeral(),
-        run_config={"ops": {"fetch_portal_edition": {"config": {
+        run_config={"ops": {"fetch_edition_from_portal": {"config": {
             "edition": "portal2026", "indicators": "gdp,exchange_rate", "years": "2020-2021"}}}},
     )
     assert result.success
-    assert result.output_for_node("fetch_portal_edition") == str(tmp_path / "editions" / "portal2026")
+    assert result.output_for_node("fetch_edition_from_portal") == str(tmp_path / "editions" / "portal2026")
     assert [e.portal_code for e in load_manifest(tmp_path / "editions" / "portal2026").files] == ["A020101", "A060501"]
     failed = job.execute_in_process(
         instance=DagsterInstance.ephemeral(), raise_on_error=False,
-        run_config={"ops": {"fetch_portal_edition": {"config": {"edition": "portal2026"}}}},
+        run_config={"ops": {"fetch_edition_from_portal": {"config": {"edition": "portal2026"}}}},
     )
     assert not failed.success
 

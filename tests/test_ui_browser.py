@@ -20,6 +20,7 @@ from ui_helpers import (
     LOOPBACK_ADDRESSES,
     UI_OUTPUT_DIR,
     get_run,
+    graphql,
     list_runs,
     listening_sockets,
     make_headless_chromium,
@@ -31,6 +32,7 @@ from ui_helpers import (
     wait_until_serving,
 )
 
+from expectations.thresholds import load_thresholds
 from provpanel.config import SAMPLE_EDITIONS_DIR
 
 LOCATION = "orchestration.definitions"
@@ -59,7 +61,8 @@ def ui_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(ui_server, tmp_path_factory):
-    driver = make_headless_chromium(tmp_path_factory.mktemp("chromium-profile"))
+    # the network off: only 127.0.0.1 answers (the UI and the Data Docs must need nothing else)
+    driver = make_headless_chromium(tmp_path_factory.mktemp("chromium-profile"), offline=True)
     try:
         yield driver
     finally:
@@ -105,18 +108,21 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
         lambda d: d.find_elements(By.XPATH, "//button[not(normalize-space())][.//*[@aria-label='settings']]"))
     settings[-1].click()
     WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.XPATH, _xpath_text("Expand all groups")))[0].click()
-    # the first and the last stage; the graph draws only what is in view, and the analysis
-    # group lies beyond the right edge of the 1600-px window (it is checked in its own graph)
-    wait_for_texts(browser, ui_server, ["extract_values", "editions", "snapshot"], "global lineage (expanded)")
+    # Expanded, the graph is fitted to the window and its nodes are drawn small, their names cut
+    # by Dagster to 18 characters: the names are checked, in full, in each group's own graph.
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: "expanded=" in d.current_url and "intermediate" in d.current_url,
+        "the groups did not expand")
     ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # close the menu before the picture
     WebDriverWait(browser, 10).until_not(lambda d: d.find_elements(By.XPATH, _xpath_text("Collapse all groups")),
                                          "the graph's settings menu did not close")
-    # One step out shows nearly the whole pipeline; so far out, nodes carry no readable text,
-    # but a materialized one is drawn green: wait for the statuses.
-    browser.find_element(By.XPATH, "//button[not(normalize-space())][.//*[@aria-label='zoom_out']]").click()
-    WebDriverWait(browser, PAGE_TIMEOUT).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, "[style*='color-background-green']")) >= 10,
-        "the expanded graph does not show materialized (green) assets")
+    # Fitted to the window, a materialized node is drawn green: wait for the statuses.
+    try:
+        WebDriverWait(browser, PAGE_TIMEOUT).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "[style*='green']")) >= 10)
+    except TimeoutException:
+        shot = save_screenshot(browser, "failed_expanded_graph.png")
+        raise AssertionError(f"the expanded graph does not show materialized (green) assets: {shot}") from None
     time.sleep(1)  # let the zoom animation end before the picture
     graph_png = save_screenshot(browser, "asset_graph.png")
 
@@ -129,6 +135,7 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
     WebDriverWait(browser, PAGE_TIMEOUT).until(
         lambda d: d.find_elements(By.XPATH, "//*[starts-with(normalize-space(text()), 'int_')]"),
         "the intermediate group shows no int_ model")
+    intermediate_png = save_screenshot(browser, "intermediate_group.png")
     open_group(browser, ui_server, "panel")
     wait_for_texts(browser, ui_server, ["province_year_panel"], "panel group")
     open_group(browser, ui_server, "analysis")
@@ -153,7 +160,7 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
         "panel_suite's detail does not show a blocking check that passed")
     check_png = save_screenshot(browser, "panel_suite_check.png")
 
-    for png in (graph_png, group_png, check_png):
+    for png in (graph_png, intermediate_png, group_png, check_png):
         assert png.stat().st_size > MIN_SCREENSHOT_BYTES, f"{png}: only {png.stat().st_size} bytes"
         assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
 
@@ -255,3 +262,132 @@ def test_materialize_analysis_from_ui(ui_server, browser):
     for png in (runs_png, run_png):
         assert png.stat().st_size > MIN_SCREENSHOT_BYTES, f"{png}: only {png.stat().st_size} bytes"
         assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
+
+
+def _body_text(driver) -> str:
+    try:
+        return driver.find_element(By.TAG_NAME, "body").text
+    except StaleElementReferenceException:
+        return ""
+
+
+def wait_for_body(driver, server, texts: list[str], what: str, png: str, timeout: float = PAGE_TIMEOUT) -> None:
+    """Wait until the page's text contains each of `texts` (anywhere, e.g. in a table cell)."""
+    try:
+        WebDriverWait(driver, timeout, poll_frequency=0.5).until(
+            lambda d: all(t in _body_text(d) for t in texts))
+    except TimeoutException:
+        missing = [t for t in texts if t not in _body_text(driver)]
+        shot = save_screenshot(driver, f"failed_{png}")
+        raise AssertionError(f"{what} ({driver.current_url}): not shown after {timeout} s: {missing}. "
+                             f"Screenshot {shot}\n{server.log_tail(2000)}") from None
+
+
+def _warehouse_rows(server, sql: str) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(server.home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_analysis_headline_shows_without_a_click(ui_server, browser):
+    # IC in Models 1 and 2 as the warehouse has them: coefficient, SE, N
+    rows = _warehouse_rows(ui_server, """
+        SELECT e.model_id, e.estimate, e.std_error, coalesce(e.stars, ''), f.nobs
+        FROM analysis.estimates e JOIN analysis.fit f USING (model_id)
+        WHERE e.term = 'ic' AND e.model_id IN ('1', '2') ORDER BY e.model_id""")
+    assert [r[0] for r in rows] == ["1", "2"], rows
+    expected = [text for _, estimate, se, stars, _ in rows for text in (f"{estimate:.3f}{stars}", f"{se:.3f}")]
+    browser.get(f"{ui_server.base_url}/assets/analysis/estimates")
+    wait_for_body(browser, ui_server, ["headline", "R² within", *expected, str(rows[0][4])],
+                  "the analysis headline on the estimates asset", "analysis_metadata.png")
+    # the tables are Dagster tables with named columns, not a Markdown dump
+    assert "key_terms" in _body_text(browser)
+    assert "[Show Markdown]" not in _body_text(browser).split("key_terms")[0], \
+        "the headline sits behind a click"
+    png = save_screenshot(browser, "analysis_metadata.png")
+    assert png.stat().st_size > MIN_SCREENSHOT_BYTES
+
+
+LAUNCH_CHECK = """mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  ... on InvalidSubsetError { message } ... on PipelineNotFoundError { message } } }"""
+
+
+def _run_check(server, asset_path: list[str], check: str) -> dict:
+    """Launch one asset check (what the check's Execute button does) and wait for its run."""
+    params = {"selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
+                           "pipelineName": "__ASSET_JOB", "assetSelection": [],
+                           "assetCheckSelection": [{"assetKey": {"path": asset_path}, "name": check}]},
+              "mode": "default", "executionMetadata": {"tags": []}}
+    launched = graphql(server, LAUNCH_CHECK, {"params": params})["launchPipelineExecution"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        run = get_run(server, run_id)
+        if run["status"] in ("SUCCESS", "FAILURE", "CANCELED"):
+            return run
+        time.sleep(2)
+    raise AssertionError(f"check run {run_id} not finished after {RUN_TIMEOUT} s\n{server.log_tail()}")
+
+
+def test_check_descriptions_failed_check_and_offline_data_docs(ui_server, browser):
+    """Last in the module: it corrupts one panel value so that the panel suite fails."""
+    # a dbt test's check says what it guards
+    browser.get(f"{ui_server.base_url}/assets/marts/variable_availability?view=checks")
+    # (the first check is selected: its description under "About")
+    wait_for_body(browser, ui_server, ["of variable_availability; a failing row names its column"],
+                  "the description of a dbt test's check", "dbt_check_descriptions.png")
+    save_screenshot(browser, "dbt_check_descriptions.png")
+
+    # TU beyond its bound for Guangdong 2010; the panel suite, run as in the UI, fails
+    tu_max = load_thresholds()["panel"]["tu_max"]
+    import duckdb
+
+    with duckdb.connect(str(ui_server.home / "warehouse.duckdb")) as con:
+        con.execute("UPDATE marts.province_year_panel SET tu = ? WHERE province_code = '44' AND year = 2010",
+                    [tu_max * 10])
+    run = _run_check(ui_server, ["marts", "province_year_panel"], "panel_suite")
+    # a blocking check that fails fails its run, and says which check it was
+    assert run["status"] == "FAILURE", run_error_summary(run)
+    assert "blocking asset check failed" in run_error_summary(run) and "panel_suite" in run_error_summary(run)
+
+    browser.get(f"{ui_server.base_url}/assets/marts/province_year_panel?view=checks")
+    check_filter = WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder='Filter checks']"))[0]
+    check_filter.send_keys("panel_suite")
+    wait_for_texts(browser, ui_server, ["panel_suite"], "checks of province_year_panel")
+    browser.find_elements(By.XPATH, _xpath_text("panel_suite"))[0].click()
+    bound = f"0 <= value <= {tu_max:g}"
+    wait_for_body(browser, ui_server, ["Great Expectations suite on the panel", "Failed",
+                                       "expect_column_values_to_be_between", bound,
+                                       f"tu={tu_max * 10:g}, province_code=44, year=2010", "data_docs_page"],
+                  "the failed panel suite with its failing row and bound", "failed_check.png")
+    failed_png = save_screenshot(browser, "failed_check.png")
+    assert failed_png.stat().st_size > MIN_SCREENSHOT_BYTES
+
+    # the check's Data Docs page, with the network off: styled tables, the failing expectation
+    docs = ui_server.home / "outputs" / "data_docs"
+    pages = sorted((docs / "validations" / "province_year_panel").rglob("*.html"), key=lambda p: p.stat().st_mtime)
+    assert pages, f"no Data Docs page under {docs}"
+    browser.get(pages[-1].as_uri())
+    WebDriverWait(browser, PAGE_TIMEOUT).until(lambda d: d.find_elements(By.CSS_SELECTOR, "table td"))
+    text = _body_text(browser)
+    assert "province_year_panel" in text and "tu" in text and "Failed" in text, text[:2000]
+    cell = browser.find_elements(By.CSS_SELECTOR, "table td")[0]
+    assert cell.is_displayed()
+    # our stylesheet applied (no CDN reached): bordered cells in a collapsed table
+    assert cell.value_of_css_property("border-top-style") == "solid"
+    assert browser.find_elements(By.CSS_SELECTOR, "table")[0].value_of_css_property("border-collapse") == "collapse"
+    docs_png = save_screenshot(browser, "data_docs_validation.png")
+    browser.get((docs / "index.html").as_uri())
+    WebDriverWait(browser, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#provpanel-validation-pages a"))
+    links = browser.find_elements(By.CSS_SELECTOR, "#provpanel-validation-pages a")
+    assert "province_year_panel" in {link.text for link in links}, [link.text for link in links]
+    assert all(link.is_displayed() for link in links)
+    assert "FAILED" in _body_text(browser)
+    index_png = save_screenshot(browser, "data_docs_index.png")
+    for png in (docs_png, index_png):
+        assert png.stat().st_size > 10_000, f"{png}: only {png.stat().st_size} bytes"

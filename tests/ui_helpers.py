@@ -35,6 +35,7 @@ class UiServer:
     process: subprocess.Popen
     port: int
     log_path: Path
+    home: Path | None = None  # its PROVPANEL_HOME
 
     @property
     def base_url(self) -> str:
@@ -70,7 +71,7 @@ def start_ui_server(home: Path, editions: Path, log_path: Path, port: int | None
             # preexec_fn is safe here: the test starts the server before any other thread exists.
             start_new_session=True, preexec_fn=_restore_sigint,  # noqa: PLW1509
         )
-    return UiServer(process=process, port=port, log_path=log_path)
+    return UiServer(process=process, port=port, log_path=log_path, home=home)
 
 
 def wait_until_serving(server: UiServer, timeout: float = 120.0) -> float:
@@ -191,8 +192,15 @@ def run_error_summary(run: dict, max_chars: int = 6000) -> str:
     return "\n".join(lines)[-max_chars:] or "(no error events)"
 
 
-def make_headless_chromium(user_data_dir: Path):
-    """Debian's Chromium through Debian's ChromeDriver, headless, with nothing reaching out."""
+# the network "off": every host but the loopback fails to resolve, and a dead proxy catches
+# whatever would still try (Chromium never proxies the loopback)
+OFFLINE_ARGUMENTS = ("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+                     "--proxy-server=127.0.0.1:9")
+
+
+def make_headless_chromium(user_data_dir: Path, *, offline: bool = False):
+    """Debian's Chromium through Debian's ChromeDriver, headless, with nothing reaching out
+    (offline: no network beyond 127.0.0.1 at all)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -201,7 +209,7 @@ def make_headless_chromium(user_data_dir: Path):
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-quic", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", f"--user-data-dir={user_data_dir}",
-                     "--window-size=1600,1000"):
+                     "--window-size=1600,1000", *(OFFLINE_ARGUMENTS if offline else ())):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER_BIN), options=options)
     driver.set_page_load_timeout(60)

@@ -15,6 +15,7 @@ from dagster import (
     multi_asset,
 )
 
+from orchestration.analysis_metadata import analysis_metadata
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
 from orchestration.settings_resource import ProvpanelSettings
@@ -90,12 +91,13 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
     record_settings(paths.warehouse, resolved, ANALYSIS, context.run.run_id)
     for name in ANALYSIS_TABLES:
         frame = getattr(results, name)
-        metadata = {"rows": MetadataValue.int(len(frame)), "settings": resolved.header_line()}
+        # the headline (IC in Models 1-2) first: the UI shows it without a click
+        metadata = analysis_metadata(name, results, settings_line=resolved.header_line())
         if name in ("estimates", "fit"):
             metadata["not_estimable"] = MetadataValue.md(
                 results.not_estimable_markdown() or "Every model was estimated.")
         if name == "estimates":
-            metadata["tables"] = MetadataValue.md(files.markdown_text)
+            metadata["tables_markdown"] = MetadataValue.md(files.markdown_text)
             metadata["output_folder"] = MetadataValue.path(str(paths.outputs))
             for label, png in files.plots.items():
                 metadata[f"plot_{label}"] = MetadataValue.path(str(png))
@@ -105,5 +107,5 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
                 for label, png in files.plots.items()
             ))
         if name == "comparison":
-            metadata["comparison"] = MetadataValue.md(files.comparison_markdown)
+            metadata["comparison_markdown"] = MetadataValue.md(files.comparison_markdown)
         yield MaterializeResult(asset_key=AssetKey(["analysis", name]), metadata=metadata)

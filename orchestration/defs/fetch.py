@@ -13,7 +13,8 @@ class FetchConfig(Config):
     years: str = ""  # e.g. 2001-2021, 2021 or LAST10; empty: the panel's span
 
 
-@op(description="Fetch a new edition from the NBS data portal (PROVPANEL_PORTAL_URL) into the editions "
+# the op's name differs from the job's: Dagster refuses an op and a job (graph) of one name
+@op(name="fetch_edition_from_portal", description="Fetch a new edition from the NBS data portal (PROVPANEL_PORTAL_URL) into the editions "
                 "folder; a re-run with the same config resumes an unfinished fetch.")
 def fetch_portal_edition(context: OpExecutionContext, config: FetchConfig, paths: ProvpanelPaths) -> str:
     from provpanel.portal.client import PortalError

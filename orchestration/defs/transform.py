@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -13,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.dbt_check_descriptions import dbt_test_description
 from orchestration.dbt_project import ensure_manifest, provpanel_dbt_project
 from orchestration.resources import ProvpanelPaths, dbt_executable
 from orchestration.settings_resource import ProvpanelSettings
@@ -23,7 +24,8 @@ PANEL_ASSET = AssetKey(["marts", "province_year_panel"])
 
 
 class ProvpanelDbtTranslator(DagsterDbtTranslator):
-    """Keys are [schema, name] (sources: [source, table]); groups follow the dbt layer."""
+    """Keys are [schema, name] (sources: [source, table]); groups follow the dbt layer; every
+    dbt test's check says what it guards."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -36,6 +38,13 @@ class ProvpanelDbtTranslator(DagsterDbtTranslator):
         return {"lookups": "lookups", "staging": "staging", "intermediate": "intermediate"}.get(
             dbt_resource_props["schema"], "panel"
         )
+
+    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=dbt_test_description(manifest["nodes"][unique_id]))
 
 
 @dbt_assets(

@@ -1,0 +1,120 @@
+"""What the Dagster UI shows: the analysis headline, the checks' descriptions and bounds, the
+offline Data Docs. Builders only, on small frames (the browser test sees them in the UI)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import MetadataValue
+
+from expectations.data_docs_offline import STYLESHEET, make_offline, newest_validation_page
+from expectations.gx_runner import ExpectationOutcome, SuiteOutcome
+from orchestration.analysis_metadata import frame_table, headline
+from orchestration.dbt_check_descriptions import dbt_test_description
+from orchestration.validation_metadata import describe_bound, outcome_metadata
+
+
+def _results(model_2_estimable: bool = True):
+    estimates = pd.DataFrame({
+        "model_id": ["1", "1", "2"], "term": ["ic", "cx", "ic"],
+        "estimate": [0.7694, 0.1, 0.7069 if model_2_estimable else float("nan")],
+        "std_error": [0.2090, 0.05, 0.1871 if model_2_estimable else float("nan")],
+        "stars": ["***", "", "***" if model_2_estimable else ""],
+        "not_estimable_reason": [None, None, None if model_2_estimable else "FDI: fdi_actual has no observations"],
+    })
+    fit = pd.DataFrame({
+        "model_id": ["2", "1"], "nobs": [600, 600], "r2_within": [0.456, 0.321],
+        "estimable": [model_2_estimable, True],
+        "not_estimable_reason": [None if model_2_estimable else "FDI: fdi_actual has no observations", None],
+    })
+    return estimates, fit
+
+
+def test_headline_names_ic_se_n_and_r2_of_models_1_and_2():
+    text, values = headline(*_results())
+    assert text.splitlines()[0] == "| Model | IC | SE | N | R² within |"
+    assert "| 1 | 0.769*** | 0.209 | 600 | 0.321 |" in text
+    assert "| 2 | 0.707*** | 0.187 | 600 | 0.456 |" in text
+    assert values["ic_model_1"] == 0.7694 and values["n_model_2"] == 600
+    assert len(text) < 1000  # the UI shows Markdown under 1,000 characters without a click
+
+
+def test_headline_says_when_a_model_is_not_estimable():
+    text, values = headline(*_results(model_2_estimable=False))
+    assert "| 2 | not estimable |" in text
+    assert "Model 2: FDI: fdi_actual has no observations" in text
+    assert "ic_model_2" not in values and "ic_model_1" in values
+
+
+def test_frame_table_keeps_the_named_columns_in_the_papers_model_order():
+    frame = pd.DataFrame({"model_id": ["10", "2", "1"], "estimate": [1.0, 2.0, None], "noise": [1, 2, 3]})
+    table = frame_table(frame, {"model_id": ("string", "Model"), "estimate": ("float", "Coefficient")})
+    assert [c.name for c in table.schema.columns] == ["model_id", "estimate"]
+    assert [r.data["model_id"] for r in table.records] == ["1", "2", "10"]
+    assert table.records[0].data["estimate"] is None
+
+
+def test_dbt_check_descriptions_say_what_is_guarded():
+    generic = {"name": "accepted_values_provinces_region", "description": "", "config": {"severity": "error"},
+               "test_metadata": {"name": "accepted_values", "kwargs": {
+                   "column_name": "region", "values": ["east", "central", "west"],
+                   "model": "{{ get_where_subquery(ref('provinces')) }}"}}}
+    assert dbt_test_description(generic) == ("region in provinces takes only the values east, central, west. "
+                                             "Blocks the downstream assets when it fails.")
+    relationship = {"name": "r", "test_metadata": {"name": "relationships", "kwargs": {
+        "column_name": "indicator", "to": "ref('indicator_catalog')", "field": "indicator",
+        "model": "{{ get_where_subquery(source('raw', 'extract_values')) }}"}}, "config": {"severity": "warn"}}
+    assert dbt_test_description(relationship) == (
+        "Every indicator of raw.extract_values exists as indicator in indicator_catalog: no reference to an unknown row.")
+    own = {"name": "assert_x", "description": "Values agree across files.\n", "test_metadata": None}
+    assert dbt_test_description(own) == "Values agree across files."
+    unknown = {"name": "t", "test_metadata": {"name": "my_test", "kwargs": {"limit": 3, "model": "ref('m')"}}}
+    assert dbt_test_description(unknown).startswith("dbt test my_test on m (limit=3)")
+
+
+def test_describe_bound():
+    assert describe_bound({"min_value": 0, "max_value": 5.5, "strict_min": True}) == "0 < value <= 5.5"
+    assert describe_bound({"max_value": 0.3}) == "value <= 0.3"
+    assert describe_bound({"value_set": [False]}) == "value in {False}"
+    assert describe_bound({"value": 630}) == "= 630"
+
+
+def test_a_failed_suite_shows_the_failing_rows_and_the_bound(tmp_path):
+    failed = ExpectationOutcome("expect_column_values_to_be_between", "tu_yoy_ratio", False, 1,
+                                failing_rows=[{"province_code": "44", "year": 2005, "tu_yoy_ratio": 9.5}],
+                                arguments={"min_value": 0.2, "max_value": 5})
+    met = ExpectationOutcome("expect_table_row_count_to_equal", None, True, 0, arguments={"value": 630})
+    page = tmp_path / "validations" / "province_year_panel" / "__none__" / "20260101T000000Z" / "p.html"
+    outcome = SuiteOutcome("province_year_panel", False, [failed, met], docs_index=tmp_path / "index.html",
+                           docs_page=page)
+    metadata = outcome_metadata(outcome)
+    assert next(iter(metadata)) == "failures"
+    assert "| expect_column_values_to_be_between | tu_yoy_ratio | 0.2 <= value <= 5 | 1 | " \
+           "province_code=44, year=2005, tu_yoy_ratio=9.5 |" in metadata["failures"].value
+    record = metadata["failing_rows_table"].value.records[0].data
+    assert record == {"expectation": "expect_column_values_to_be_between", "column": "tu_yoy_ratio",
+                      "bound": "0.2 <= value <= 5", "row": "province_code=44, year=2005, tu_yoy_ratio=9.5"}
+    assert "| (table) | the expected number of rows | = 630 | met |" in metadata["suite"].value
+    assert metadata["data_docs_page"] == MetadataValue.url(page.as_uri())
+
+
+def test_data_docs_pages_lose_their_cdn_links(tmp_path):
+    page = tmp_path / "validations" / "panel" / "__none__" / "20260101T000000Z" / "panel.html"
+    page.parent.mkdir(parents=True)
+    head = ('<html><head><link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/b.css"/>'
+            '<script src="https://code.jquery.com/jquery.min.js"></script>'
+            '<link rel="shortcut icon" href="../../../static/images/favicon.ico"/></head>')
+    page.write_text(head + '<body><table class="table"><tr><td>x</td></tr></table>'
+                    '<i class="fas fa-times text-danger"></i></body></html>')
+    (tmp_path / "index.html").write_text(head + "<body><p>GX</p></body></html>")
+    make_offline(tmp_path)
+    make_offline(tmp_path)  # a second run (the next suite) changes nothing more
+    for written in (page, tmp_path / "index.html"):
+        text = written.read_text()
+        assert "https://" not in text and "favicon.ico" in text
+        assert text.count("provpanel_offline.css") == 1
+    assert '<link rel="stylesheet" href="../../../../static/styles/provpanel_offline.css">' in page.read_text()
+    assert (tmp_path / STYLESHEET).read_text().startswith("/* provpanel")
+    index = (tmp_path / "index.html").read_text()
+    assert index.count('href="validations/panel/__none__/20260101T000000Z/panel.html"') == 1
+    assert "<td>FAILED</td>" in index
+    assert newest_validation_page(tmp_path, "panel") == page
