@@ -41,6 +41,13 @@ REAL_FILES: list[RealFile] = [
              {"indicator": "patents_granted", "unit": "件"}),
     RealFile("fiscal_expenditure_2011-2025.csv", "real_portal_2025", "2025-06-30",
              {"indicator": "fiscal_expenditure", "unit": "亿元"}),
+    # an R data frame from the S&T yearbook: breakdown 合计/发明/..., the total read by default
+    RealFile("patents_granted_sst_yearbook_2010-2023.rda", "real_sst_yearbook", "2024-12-31",
+             {"indicator": "patents_granted"}),
+    # a national table: years as rows, one column per currency (CNY per 100 units)
+    RealFile("exchange_rate_national_1978-2014.csv", "real_national_exchange_rate", "2015-06-30"),
+    # a long table a client of the portal's query interface wrote (portal codes, 千美元)
+    RealFile("trade_total_portal_api_2016-2024.csv", "real_portal_api", "2025-03-31"),
 ]
 
 

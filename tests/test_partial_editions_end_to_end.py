@@ -123,8 +123,10 @@ REAL_OBSERVED_YEARS = {
     "gdp": "2001-2018, 2021",
     "employment": "2001-2018",
     "population": "2001-2019",
-    "patents_granted": "2011-2021",
+    "patents_granted": "2010-2021",  # the S&T yearbook's .rda from 2010, the portal's export from 2011
     "fiscal_expenditure": "2011-2021",
+    "exchange_rate": "2001-2014",  # the national table (1985-2014)
+    "trade_total": "2016-2021",  # the portal client's long table (2016-2024)
     "va_primary": "2021",
     "va_secondary": "2021",
     "va_tertiary": "2021",
@@ -156,26 +158,41 @@ def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_b
     fit = _query(home, "select model_id, estimable, not_estimable_reason from analysis.fit")
     assert len(fit) == 18 and not any(estimable for _, estimable, _ in fit)
     reasons = {model: reason for model, _, reason in fit}
-    assert reasons["1"] == ("not estimable: TU: exchange_rate, exports, imports, trade_total have no "
-                            "observations for 2001-2021; IC: va_tertiary has no observations for 2001-2020")
+    assert reasons["1"] == ("not estimable: TU: exchange_rate has no observations for 2015-2021; exports, "
+                            "imports have no observations for 2001-2021; trade_total has no observations "
+                            "for 2001-2015; IC: va_tertiary has no observations for 2001-2020")
     assert all(reason.startswith("not estimable: ") for reason in reasons.values())
     fetch = {row["indicator"]: row for row in _section(run_provpanel(["coverage"], home=home).stdout,
                                                         "What to fetch next")}
-    assert (fetch["trade_total"]["portal_code"], fetch["trade_total"]["years"]) == ("A060101", "2001-2021")
+    assert (fetch["trade_total"]["portal_code"], fetch["trade_total"]["years"]) == ("A060101", "2001-2015")
+    assert fetch["exchange_rate"]["years"] == "2015-2021"
     assert (fetch["gdp"]["portal_db"], fetch["gdp"]["portal_code"], fetch["gdp"]["years"]) == (
         "fsnd", "A020101", "2019-2020")
     assert fetch["fdi_actual"]["portal_code"] == "no portal code in seed portal_indicator_codes"
-    assert fetch["va_tertiary"]["years"] == "2001-2020" and fetch["patents_granted"]["years"] == "2001-2010"
+    assert fetch["va_tertiary"]["years"] == "2001-2020" and fetch["patents_granted"]["years"] == "2001-2009"
 
 
 def test_real_value_is_traced_to_its_cell(real_build):
+    """Guangdong's patents granted 2020 = 709,725 in both real sources (README of nbs_real), each
+    traced to its cell: the portal export's line and column, the R data frame's row and column."""
     home, _ = real_build
-    [(edition, file, row, col, source_value, value)] = _query(home, """
-        select edition, file, source_row, source_col, source_value, value from raw.extract_values
-        where province_code = '44' and year = 2020 and indicator = 'patents_granted'""")
-    assert (file, value) == ("patents_granted_2011-2025.csv", 709725)
-    assert edition == next(real.edition for real in REAL_FILES if real.name == file)
-    # the stated cell of the real file holds the value (rows and columns counted from 1)
-    lines = (NBS_REAL_DIR / file).read_text(encoding="utf-8-sig").splitlines()
+    cells = _query(home, """
+        select file, edition, sheet, source_row, source_col, source_value, value from raw.extract_values
+        where province_code = '44' and year = 2020 and indicator = 'patents_granted' order by file""")
+    assert [(file, value) for file, *_, value in cells] == [
+        ("patents_granted_2011-2025.csv", 709725), ("patents_granted_sst_yearbook_2010-2023.rda", 709725)]
+    for file, edition, *_ in cells:
+        assert edition == next(real.edition for real in REAL_FILES if real.name == file)
+    # the stated cell of the CSV holds the value (rows and columns counted from 1)
+    (_, _, _, row, col, source_value, _) = cells[0]
+    lines = (NBS_REAL_DIR / cells[0][0]).read_text(encoding="utf-8-sig").splitlines()
     assert lines[row - 1].split(",")[col - 1].strip() == source_value == "709725"
     assert lines[row - 1].startswith("广东省")
+    # the stated cell of the R file: object (sheet), frame row and column, counted from 1
+    import pyreadr
+
+    (_, _, frame_name, row, col, source_value, _) = cells[1]
+    frame = pyreadr.read_r(str(NBS_REAL_DIR / cells[1][0]))[frame_name]
+    assert float(frame.iat[row - 1, col - 1]) == 709725 and source_value == "709725"
+    guangdong_row = " ".join(str(value) for value in frame.iloc[row - 1])
+    assert "广" in guangdong_row and "2020" in guangdong_row and "合计" in guangdong_row
