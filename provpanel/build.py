@@ -144,6 +144,9 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
 
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
+    from provpanel.publish import remove_unfinished_publications
+
+    remove_unfinished_publications(paths.home)  # a killed publication's leftovers, even on a no-op build
     from provpanel.editions import unfinished_editions
 
     for name in unfinished_editions(paths.editions):  # never taken as an edition

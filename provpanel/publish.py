@@ -83,10 +83,10 @@ def publish(warehouse_path: Path, home: Path) -> PublishSummary:
     root = published_dir(home)
     versions = root / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(root)
+    remove_unfinished_publications(home)
     _adopt_unversioned_snapshot(root)
     version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    staging_dir = versions / f".{version}.tmp"
+    staging_dir = versions / f".{version}.{os.getpid()}.tmp"
     staging_dir.mkdir()
     staging = staging_dir / SNAPSHOT_FILE
     try:
@@ -213,14 +213,39 @@ def _adopt_unversioned_snapshot(root: Path) -> None:
     _ensure_stable_links(root)
 
 
-def _remove_leftovers(root: Path) -> None:
+def remove_unfinished_publications(home: Path) -> None:
     """What a publication killed half-way left: temporary links, files and version folders
-    that were never switched in (builds are serialised per home)."""
-    for stale in [*root.glob(".*.tmp"), *(root / "versions").glob(".*.tmp")]:
+    that were never switched in. Each name carries the writing process's id
+    (`.<name>.<pid>.tmp`): one whose process still runs is left alone (a run launched from the
+    UI may be publishing). Called by every publication and at the start of every build, so a
+    build that finds nothing to do still cleans up."""
+    root = published_dir(home)
+    if not root.is_dir():
+        return
+    candidates = [*root.glob(".*.tmp")]
+    if (root / "versions").is_dir():
+        candidates += [*(root / "versions").glob(".*.tmp")]
+    for stale in candidates:
+        if _writer_alive(stale.name):
+            continue
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
         else:
             stale.unlink(missing_ok=True)
+
+
+def _writer_alive(name: str) -> bool:
+    parts = name.split(".")
+    pid = parts[-2] if len(parts) >= 3 else ""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _prune_versions(root: Path, *, keep: set[Path | None]) -> None:

@@ -15,7 +15,13 @@ import sys
 import duckdb
 import pytest
 
-from provpanel.publish import current_version, publish, published_dir, published_path
+from provpanel.publish import (
+    current_version,
+    publish,
+    published_dir,
+    published_path,
+    remove_unfinished_publications,
+)
 
 PANEL_DIGEST = ("SELECT count(*), sum(hash(province_code, year, round(tu, 9), round(ic, 9))) "
                 "FROM {table}")
@@ -185,3 +191,26 @@ def test_home_copied_without_its_links_publishes_again(two_warehouses, tmp_path)
     assert seen[0] == seen[1]
     publish(new, home)
     assert seen == _what_analysts_see(home)
+
+
+def test_leftovers_of_dead_writers_go_and_a_live_writers_stay(tmp_path):
+    """A build cleans what a killed publication left, but never the folder of a publication
+    that is still being written (a run launched from the UI)."""
+    home = tmp_path / "home"
+    versions = published_dir(home) / "versions"
+    versions.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (versions / f".20261201T000000000000Z.{dead}.tmp").mkdir()
+        (versions / f".20261201T000001000000Z.{live.pid}.tmp").mkdir()
+        os.symlink("versions/x", published_dir(home) / f".current.{dead}.tmp")
+        remove_unfinished_publications(home)
+        assert sorted(p.name for p in versions.iterdir()) == [f".20261201T000001000000Z.{live.pid}.tmp"]
+        assert not (published_dir(home) / f".current.{dead}.tmp").is_symlink()
+    finally:
+        live.kill()
+        live.wait()
+    remove_unfinished_publications(home)
+    assert list(versions.iterdir()) == []
