@@ -46,7 +46,6 @@ def _setting_flags(args: argparse.Namespace) -> dict[str, str]:
 
 def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
-    from tabulate import tabulate
 
     from provpanel.publish import published_path
     from provpanel.read_only_sql import NotReadOnlyError, run_read_only
@@ -77,9 +76,29 @@ def _cmd_sql(args: argparse.Namespace) -> int:
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        # numbers in full (shortest round-trip form), never 3.78523e+06
-        print(tabulate(rows, headers=columns, tablefmt="psql", floatfmt=""))
+        print(_sql_table(rows, columns))
     return 0
+
+
+def _sql_table(rows: list[tuple], columns: list[str]) -> str:
+    """Query results as a table: numbers in full (the shortest round-trip form, never
+    3.78523e+06) and right-aligned; text as it is, even text that looks like a number
+    (a source cell '266120008' stays '266120008', not 266120008.0)."""
+    from decimal import Decimal
+
+    from tabulate import tabulate
+
+    def shown(value):
+        if isinstance(value, bool) or value is None:
+            return "" if value is None else str(value)
+        if isinstance(value, float):
+            return repr(value)
+        return str(value)
+
+    numeric = [bool(rows) and all(isinstance(row[i], (int, float, Decimal)) and not isinstance(row[i], bool)
+                                  for row in rows if row[i] is not None) for i in range(len(columns))]
+    return tabulate([[shown(value) for value in row] for row in rows], headers=columns, tablefmt="psql",
+                    disable_numparse=True, colalign=["right" if n else "left" for n in numeric] or None)
 
 
 def _cmd_parse(args: argparse.Namespace) -> int:

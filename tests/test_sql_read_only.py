@@ -63,12 +63,14 @@ def test_reading_statements_still_work(sample_build, tmp_path):
         assert completed.returncode == 0, f"{statement}: {completed.stderr}"
 
 
-def test_numbers_print_in_full(sample_build):
+def test_numbers_print_in_full_and_text_stays_text(sample_build):
     home, _ = sample_build
-    completed = run_provpanel(["sql", "SELECT 3785230.125::DOUBLE AS big, 0.000123::DOUBLE AS small"], home=home)
+    completed = run_provpanel(["sql", "SELECT 3785230.125::DOUBLE AS big, 0.000123::DOUBLE AS small, "
+                                      "'266120008' AS cell_text"], home=home)
     assert completed.returncode == 0, completed.stderr
     assert "3785230.125" in completed.stdout and "0.000123" in completed.stdout
     assert "e+06" not in completed.stdout
+    assert "266120008 " in completed.stdout and "266120008.0" not in completed.stdout
 
 
 def test_empty_query_is_a_message_not_a_traceback(sample_build):
