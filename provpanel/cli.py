@@ -69,15 +69,20 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     except duckdb.Error as err:
         print(f"provpanel sql: {err}", file=sys.stderr)
         return 1
-    if args.format == "csv":
+    _print_rows(rows, columns, args.format)
+    return 0
+
+
+def _print_rows(rows: list, columns: list[str], fmt: str, *, empty: str | None = None) -> None:
+    """Rows as CSV or as a table (`_sql_table`); `empty`: what a table without rows says."""
+    if fmt == "csv":
         import csv
 
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(rows)
     else:
-        print(_sql_table(rows, columns))
-    return 0
+        print(_sql_table(rows, columns) if rows or empty is None else empty)
 
 
 def _sql_table(rows: list[tuple], columns: list[str]) -> str:
@@ -207,16 +212,7 @@ def _cmd_editions(args: argparse.Namespace) -> int:
     except WarehouseLockedError as err:
         print(f"provpanel editions: {err}", file=sys.stderr)
         return 1
-    if args.format == "csv":
-        import csv
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-    else:
-        from tabulate import tabulate
-
-        print(tabulate(rows, headers=COLUMNS, tablefmt="psql") if rows else "no editions stored or present")
+    _print_rows(rows, list(COLUMNS), args.format, empty="no editions stored or present")
     return 0
 
 

@@ -84,7 +84,8 @@ class CatalogEntry:
     scope: str
 
 
-def _read_seed(name: str, folder: Path | None = None) -> list[dict[str, str]]:
+def seed_rows(name: str, folder: Path | None = None) -> list[dict[str, str]]:
+    """The rows of one seed table (dbt_project/seeds, or `folder`), as text."""
     path = Path(folder or config.SEEDS_DIR) / name
     try:
         with path.open(encoding="utf-8", newline="") as handle:
@@ -104,7 +105,7 @@ def catalog() -> dict[str, CatalogEntry]:
             canonical_unit=row["canonical_unit"],
             scope=row["scope"],
         )
-        for row in _read_seed("indicator_catalog.csv")
+        for row in seed_rows("indicator_catalog.csv")
     }
 
 
@@ -120,14 +121,14 @@ def _province_table() -> dict[str, tuple[str, str]]:
 @lru_cache(maxsize=4)
 def _province_table_in(folder: Path) -> dict[str, tuple[str, str]]:
     table: dict[str, tuple[str, str]] = {}
-    for row in _read_seed("province_aliases.csv", folder):
+    for row in seed_rows("province_aliases.csv", folder):
         table[normalise_label(row["alias"])] = (row["province_code"], row["kind"])
     return table
 
 
 @lru_cache(maxsize=4)
 def _panel_units_in(folder: Path) -> tuple[str, ...]:
-    return tuple(row["province_code"] for row in _read_seed("provinces.csv", folder))
+    return tuple(row["province_code"] for row in seed_rows("provinces.csv", folder))
 
 
 def panel_unit_codes() -> tuple[str, ...]:
@@ -138,7 +139,7 @@ def panel_unit_codes() -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def _indicator_table() -> dict[str, str]:
     table: dict[str, str] = {}
-    for row in _read_seed("indicator_aliases.csv"):
+    for row in seed_rows("indicator_aliases.csv"):
         table[normalise_label(row["label"])] = row["indicator"]
     return table
 
@@ -146,7 +147,7 @@ def _indicator_table() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _unit_table() -> dict[str, tuple[str, Decimal]]:
     table: dict[str, tuple[str, Decimal]] = {}
-    for row in _read_seed("unit_factors.csv"):
+    for row in seed_rows("unit_factors.csv"):
         table[normalise_label(row["unit_label"])] = (row["unit_code"], Decimal(row["factor"]))
     return table
 
@@ -156,7 +157,7 @@ def portal_indicator_codes() -> dict[str, tuple[dict[str, str], ...]]:
     """The reviewed `portal_indicator_codes.csv` (portal_db, portal_code, portal_name,
     portal_unit, indicator): portal code -> its rows (one per portal database)."""
     codes: dict[str, list[dict[str, str]]] = {}
-    for row in _read_seed("portal_indicator_codes.csv"):
+    for row in seed_rows("portal_indicator_codes.csv"):
         codes.setdefault(row["portal_code"].strip(), []).append(row)
     return {code: tuple(rows) for code, rows in codes.items()}
 
@@ -228,7 +229,7 @@ def closest_province_name(label: object) -> str | None:
     if not wanted:
         return None
     spellings = {normalise_label(row["alias"]): row["alias"]
-                 for row in _read_seed("province_aliases.csv", _geography())}
+                 for row in seed_rows("province_aliases.csv", _geography())}
     match = difflib.get_close_matches(wanted, list(spellings), n=1, cutoff=0.5)
     return spellings[match[0]] if match else None
 

@@ -65,8 +65,8 @@ def test_reading_statements_still_work(sample_build, tmp_path):
 
 def test_numbers_print_in_full_and_text_stays_text(sample_build):
     home, _ = sample_build
-    completed = run_provpanel(["sql", "SELECT 3785230.125::DOUBLE AS big, 0.000123::DOUBLE AS small, "
-                                      "'266120008' AS cell_text"], home=home)
+    query = "SELECT 3785230.125::DOUBLE AS big, 0.000123::DOUBLE AS small, '266120008' AS cell_text"
+    completed = run_provpanel(["sql", query], home=home)
     assert completed.returncode == 0, completed.stderr
     assert "3785230.125" in completed.stdout and "0.000123" in completed.stdout
     assert "e+06" not in completed.stdout

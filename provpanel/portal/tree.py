@@ -11,7 +11,6 @@ unit (which the tree does not carry) is checked on the answer (`check_unit`).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -53,23 +52,21 @@ class Resolution:
         return asdict(self)
 
 
-def seed_codes(path: Path | None = None) -> dict[str, SeedCode]:
-    """The reviewed mapping, keyed by catalog indicator (one code per indicator)."""
-    path = path or Path(config.SEEDS_DIR) / SEED_NAME
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != SEED_COLUMNS:
-            raise SeedError(f"{path}: line 1: expected the columns {','.join(SEED_COLUMNS)}, "
-                            f"found {reader.fieldnames}")
-        codes: dict[str, SeedCode] = {}
-        for line, row in enumerate(reader, start=2):
-            entry = SeedCode(**{key: (row[key] or "").strip() for key in SEED_COLUMNS})
-            if entry.indicator not in harmonise.catalog():
-                raise SeedError(f"{path}: line {line}: expected a catalog indicator, found '{entry.indicator}'")
-            if entry.indicator in codes:
-                raise SeedError(f"{path}: line {line}: expected one code per indicator, "
-                                f"'{entry.indicator}' is already {codes[entry.indicator].portal_code}")
-            codes[entry.indicator] = entry
+def seed_codes(folder: Path | None = None) -> dict[str, SeedCode]:
+    """The reviewed mapping, keyed by catalog indicator (one code per indicator); read with the
+    other seeds (harmonise.seed_rows), checked here for what the fetch relies on."""
+    path = Path(folder or config.SEEDS_DIR) / SEED_NAME
+    codes: dict[str, SeedCode] = {}
+    for line, row in enumerate(harmonise.seed_rows(SEED_NAME, folder), start=2):
+        if tuple(row) != SEED_COLUMNS:
+            raise SeedError(f"{path}: line 1: expected the columns {','.join(SEED_COLUMNS)}, found {list(row)}")
+        entry = SeedCode(**{key: (row[key] or "").strip() for key in SEED_COLUMNS})
+        if entry.indicator not in harmonise.catalog():
+            raise SeedError(f"{path}: line {line}: expected a catalog indicator, found '{entry.indicator}'")
+        if entry.indicator in codes:
+            raise SeedError(f"{path}: line {line}: expected one code per indicator, "
+                            f"'{entry.indicator}' is already {codes[entry.indicator].portal_code}")
+        codes[entry.indicator] = entry
     return codes
 
 
