@@ -25,7 +25,7 @@ SCRIPT = REPO_ROOT / "scripts" / "generate_sample.py"
 EDITIONS = ("csy2021", "csy2022")
 
 sys.path.insert(0, str(SCRIPT.parent))
-import generate_sample as generator
+import synthetic_sample as generator
 
 ZH_FULL = {p.name_zh: p.code for p in generator.PROVINCES}
 ZH_SHORT = {p.short_zh: p.code for p in generator.PROVINCES}
@@ -289,7 +289,7 @@ def test_missing_cells_come_in_short_runs_and_never_empty_a_series():
     assert 0.03 < mask.mean() < 0.05
     for row in mask:
         assert not row.all()
-        assert generator._longest_run(row) <= 3
+        assert generator.longest_run(row) <= 3
     assert mask[:, 0].any() and mask[:, -1].any()  # edges, not only the interior
     assert mask[:, 1:-1].any()
 

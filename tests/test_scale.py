@@ -19,7 +19,7 @@ from provpanel.errors import ExtractError
 
 SCRIPT = REPO_ROOT / "scripts" / "generate_sample.py"
 sys.path.insert(0, str(SCRIPT.parent))
-import generate_sample as generator
+import synthetic_sample as generator
 
 
 @pytest.mark.parametrize(("level", "expected"), [("prefecture", 300), ("county", 2790)])
