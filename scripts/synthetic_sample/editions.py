@@ -103,6 +103,8 @@ GDP_NOTES_2021 = (
     "地区生产总值及三次产业增加值为各地区初步核算数（初次发布）。",
     SYNTHETIC_NOTE_ZH,
 )
+FISCAL_NOTES = ("1. 地方财政支出均为本级支出。", "2. " + SYNTHETIC_NOTE_ZH)
+POPULATION_NOTES = ("1. 年末常住人口为抽样调查推算数。", "2. " + SYNTHETIC_NOTE_ZH)
 VALUE_ADDED_NOTES = ("本表按当年价格计算。", SYNTHETIC_NOTE_ZH)
 TRADE_NOTES = ("按经营单位所在地分。", SYNTHETIC_NOTE_ZH)
 CENSUS_NOTE = "按照国民经济核算数据修订制度，在第四次全国经济普查后，对2017-2020年地区生产总值历史数据进行了修订。"
@@ -130,15 +132,13 @@ CSY2021 = EditionSpec(
         SampleFile(
             "分省年度数据 (1).csv", "classic",
             (Column("fiscal_expenditure", "亿元", 2, TO_2020, national=True),),
-            notes=("1. 地方财政支出均为本级支出。", "2. " + SYNTHETIC_NOTE_ZH),
-            time_label="2001-2020", crlf=True, quoted_note=False,
+            notes=FISCAL_NOTES, time_label="2001-2020", crlf=True, quoted_note=False,
             manifest_notes="Classic export, CRLF line ends, 全国 row, two-line note.",
         ),
         SampleFile(
             "分省年度数据 (2).csv", "classic",
             (Column("population", "万人", 0, TO_2020, national=True),),
-            notes=("1. 年末常住人口为抽样调查推算数。", "2. " + SYNTHETIC_NOTE_ZH),
-            time_label="最近20年", crlf=True, quoted_note=False,
+            notes=POPULATION_NOTES, time_label="最近20年", crlf=True, quoted_note=False,
             manifest_notes="Classic export; the 时间 line says 最近20年 (the last 20 years).",
         ),
         SampleFile("分省年度数据 (6).csv", "classic", (Column("va_primary", "亿元", 2, TO_2020),),
