@@ -73,6 +73,8 @@ def render(spec: SampleFile, series: list[Series], provinces: tuple[Province, ..
 
 
 def manifest_entry(spec: SampleFile) -> dict:
+    """The file's entry in manifest.yml: path, what it holds where the file does not say,
+    the span of years it shows, notes."""
     columns = spec.all_columns()
     entry: dict = {"path": spec.path}
     if spec.family in MANIFEST_NAMES_INDICATOR:

@@ -27,6 +27,7 @@ SOURCE_TEXT = (
     "downloads. Not real data."
 )
 FAMILIES = ("classic", "current", "cross_section", "transposed", "english", "workbook", "tidy")
+ONE_INDICATOR_FAMILIES = ("classic", "current", "transposed", "english")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class Sheet:
     columns: tuple[Column, ...]
     notes: str | None = None
 
+    def __post_init__(self) -> None:
+        if len(self.columns) > 1 and not self.notes:
+            raise ValueError(f"sheet {self.name!r}: stacked blocks need notes for the manifest")
+
 
 @dataclass(frozen=True)
 class SampleFile:
@@ -71,6 +76,10 @@ class SampleFile:
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise ValueError(f"{self.path}: unknown format family {self.family!r}")
+        if self.family in ONE_INDICATOR_FAMILIES and len(self.columns) != 1:
+            raise ValueError(f"{self.path}: a {self.family} export holds exactly one indicator")
+        if (self.family == "workbook") != bool(self.sheets) or not self.all_columns():
+            raise ValueError(f"{self.path}: a workbook has sheets, other files columns")
 
     def all_columns(self) -> tuple[Column, ...]:
         return self.columns + tuple(c for sheet in self.sheets for c in sheet.columns)
