@@ -458,3 +458,17 @@ def generator_indicator_files(folder: Path) -> dict[str, list[str]]:
         for code in codes:
             seen.setdefault(code, []).append(entry["path"])
     return seen
+
+
+def test_an_editions_row_that_does_not_fit_its_format_family_is_refused():
+    from synthetic_sample.editions import Column, SampleFile, Sheet
+
+    gdp = Column("gdp", "亿元", 2, (2020,))
+    with pytest.raises(ValueError, match="x.csv: a classic export holds exactly one indicator"):
+        SampleFile("x.csv", "classic", (gdp, gdp))
+    with pytest.raises(ValueError, match="x.csv: unknown format family 'xls'"):
+        SampleFile("x.csv", "xls", (gdp,))
+    with pytest.raises(ValueError, match="x.xlsx: a workbook has sheets"):
+        SampleFile("x.xlsx", "workbook", (gdp,))
+    with pytest.raises(ValueError, match="sheet 'freight': stacked blocks need notes"):
+        Sheet("freight", (gdp, gdp))
