@@ -68,6 +68,13 @@ def _was_unchanged(result) -> bool:
     return False
 
 
+def _checked_table(defs, asset_key) -> str:
+    """The table a check guards, as analysts query it (a graph label may be shorter than it)."""
+    table = defs.resolve_asset_graph().get(asset_key).metadata.get("dagster/table_name")
+    table = getattr(table, "value", table)
+    return str(table).split(".", 1)[1] if table else ".".join(asset_key.path)
+
+
 def _failed_checks(result) -> list:
     failed = []
     for event in result.all_events:
@@ -232,8 +239,7 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     if failed_checks:
         print("provpanel build: blocking checks failed; the analysis was not run:", file=sys.stderr)
         for evaluation in failed_checks:
-            key = "/".join(evaluation.asset_key.path)
-            print(f"  {key} · {evaluation.check_name}", file=sys.stderr)
+            print(f"  {_checked_table(defs, evaluation.asset_key)} · {evaluation.check_name}", file=sys.stderr)
             # a check that lists its failing cells one a line says that rather than its table
             failures = evaluation.metadata.get("failing_cells") or evaluation.metadata.get("failures")
             if failures is not None:

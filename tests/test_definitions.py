@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from dagster import AssetKey
+
+# dagster-webserver 1.13 draws the expanded (fitted) graph's nodes small and cuts their names
+# to 18 characters (withMiddleTruncation(name, {maxLength: 18}) in its asset node).
+GRAPH_NAME_LIMIT = 18
 
 
 def test_definitions_load_with_every_layer(tmp_path, monkeypatch):
@@ -13,14 +19,14 @@ def test_definitions_load_with_every_layer(tmp_path, monkeypatch):
     keys = set(repo.asset_graph.get_all_asset_keys())
     assert AssetKey(["raw", "extract_values"]) in keys
     assert AssetKey(["raw", "editions"]) in keys
-    assert AssetKey(["marts", "province_year_panel"]) in keys
+    assert AssetKey(["marts", "province_panel"]) in keys
     assert AssetKey(["analysis", "estimates"]) in keys
-    assert AssetKey(["reports", "indicator_coverage"]) in keys
-    assert AssetKey(["marts", "variable_availability"]) in keys
+    assert AssetKey(["reports", "coverage"]) in keys
+    assert AssetKey(["marts", "availability"]) in keys
     assert any(k.path[0] == "staging" for k in keys)
     assert any(k.path[0] == "intermediate" for k in keys)
     check_keys = {(c.asset_key, c.name) for c in repo.asset_graph.asset_check_keys}
-    assert (AssetKey(["marts", "province_year_panel"]), "panel_suite") in check_keys
+    assert (AssetKey(["marts", "province_panel"]), "panel_suite") in check_keys
     assert defs.resolve_job_def("ingest_edition").partitions_def is not None
     assert defs.resolve_job_def("build_panel") is not None
 
@@ -31,3 +37,35 @@ def test_the_code_location_loads_as_the_ui_loads_it():
 
     jobs = {job.name for job in defs.get_repository_def().get_all_jobs()}
     assert {"build_panel", "fetch_portal_edition"} <= jobs
+
+
+def test_every_asset_name_is_shown_whole_and_once_in_the_expanded_graph():
+    from orchestration.definitions import defs
+
+    names = Counter(key.path[-1] for key in defs.resolve_asset_graph().get_all_asset_keys())
+    too_long = sorted(name for name in names if len(name) > GRAPH_NAME_LIMIT)
+    assert not too_long, f"cut in the expanded graph (over {GRAPH_NAME_LIMIT} characters): {too_long}"
+    twice = sorted(name for name, count in names.items() if count > 1)
+    assert not twice, f"two graph nodes with the same name: {twice}"
+
+
+def test_a_dbt_asset_keeps_its_schema_and_names_its_table():
+    from orchestration.definitions import defs
+    from orchestration.defs.transform import PANEL_ASSET, dbt_model_key
+
+    graph = defs.resolve_asset_graph()
+    tables = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        table = node.metadata.get("dagster/table_name")
+        if table is None:
+            continue
+        _, schema, name = str(getattr(table, "value", table)).split(".")
+        tables[name] = key
+        assert key.path[0] == schema, (key, table)  # the graph's groups and prefixes stay the schemas
+        if key.path[-1] != name:  # a shortened name: the node's description names the table
+            assert node.description.startswith(f"Table {schema}.{name}. "), (key, node.description[:80])
+    assert len(tables) >= 30, sorted(tables)
+    # Python code refers to dbt assets by their table's name
+    assert PANEL_ASSET == tables["province_year_panel"] == dbt_model_key("province_year_panel")
+    assert tables["int_foreign_market_access_computed"] == AssetKey(["intermediate", "market_access"])

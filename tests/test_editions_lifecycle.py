@@ -351,7 +351,7 @@ def test_changed_edition_accepted_then_removed_end_to_end(tmp_path):
     instance = DagsterInstance.from_config(str(home / "dagster"))
     from dagster import AssetKey
 
-    event = instance.get_latest_materialization_event(AssetKey(["reports", "indicator_coverage"]))
+    event = instance.get_latest_materialization_event(AssetKey(["reports", "coverage"]))
     assert "scans" in event.asset_materialization.metadata["edition_notices"].value
 
     # the edition is taken back: folder out, `provpanel remove`, rebuilt without it

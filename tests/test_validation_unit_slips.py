@@ -266,7 +266,9 @@ def test_fiscal_file_declared_in_wan_yuan_stops_the_publication(sample_build, tm
     completed = run_provpanel(["build", "--accept-changes"], home=home, editions=editions)
 
     assert completed.returncode == 1, completed.stderr
-    assert "blocking checks failed" in completed.stderr and "indicator_suite" in completed.stderr
+    assert "blocking checks failed" in completed.stderr
+    # the check is named with the table it guards, as analysts query it (not its graph name)
+    assert "marts.province_year_panel · indicator_suite" in completed.stderr, completed.stderr
     assert "csy2022/分省年度数据 (7).csv: province" in completed.stderr and "year 2021" in completed.stderr
     assert "fiscal_expenditure" in completed.stderr and "thresholds.yml indicators." in completed.stderr
     assert "Traceback" not in completed.stderr

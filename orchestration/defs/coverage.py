@@ -7,14 +7,15 @@ import base64
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
+from orchestration.defs.transform import dbt_model_key
 from orchestration.resources import ProvpanelPaths
 
-INDICATOR_COVERAGE_REPORT = AssetKey(["reports", "indicator_coverage"])
+INDICATOR_COVERAGE_REPORT = AssetKey(["reports", "coverage"])
 
 
 @asset(
     key=INDICATOR_COVERAGE_REPORT,
-    deps=[AssetKey(["marts", "indicator_coverage"]), AssetKey(["marts", "variable_availability"])],
+    deps=[dbt_model_key("indicator_coverage"), dbt_model_key("variable_availability")],
     group_name="panel",
     kinds={"python"},
     description="Indicator x year: provinces observed / filled / missing (heat map), the model variables "

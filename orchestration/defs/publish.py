@@ -3,7 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.defs.analysis import ANALYSIS_TABLES
-from orchestration.defs.transform import PANEL_ASSET
+from orchestration.defs.transform import PANEL_ASSET, dbt_model_key
 from orchestration.resources import ProvpanelPaths
 
 PUBLISHED_SNAPSHOT = AssetKey(["published", "snapshot"])
@@ -11,7 +11,7 @@ PUBLISHED_SNAPSHOT = AssetKey(["published", "snapshot"])
 
 @asset(
     key=PUBLISHED_SNAPSHOT,
-    deps=[PANEL_ASSET, AssetKey(["marts", "indicator_revisions"]), AssetKey(["marts", "panel_input_cells"]),
+    deps=[PANEL_ASSET, dbt_model_key("indicator_revisions"), dbt_model_key("panel_input_cells"),
           *[AssetKey(["analysis", name]) for name in ANALYSIS_TABLES]],
     group_name="publish",
     kinds={"duckdb", "parquet"},

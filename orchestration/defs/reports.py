@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from orchestration.defs.analysis import ANALYSIS_TABLES
+from orchestration.defs.transform import dbt_model_key
 from orchestration.resources import ProvpanelPaths
 
 EDITION_DIFF = AssetKey(["reports", "edition_diff"])
@@ -10,7 +11,7 @@ EDITION_DIFF = AssetKey(["reports", "edition_diff"])
 
 @asset(
     key=EDITION_DIFF,
-    deps=[AssetKey(["marts", "indicator_revisions"]), *[AssetKey(["analysis", n]) for n in ANALYSIS_TABLES]],
+    deps=[dbt_model_key("indicator_revisions"), *[AssetKey(["analysis", n]) for n in ANALYSIS_TABLES]],
     group_name="publish",
     kinds={"python"},
     description="Cells the edition adds, cells it revises (old, new, which one the panel uses), and how "

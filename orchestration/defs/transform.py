@@ -11,6 +11,7 @@ from dagster_dbt import (
     DagsterDbtTranslatorSettings,
     DbtCliResource,
     dbt_assets,
+    get_asset_key_for_model,
 )
 
 from orchestration.dbt_check_descriptions import dbt_test_description
@@ -20,17 +21,21 @@ from orchestration.settings_resource import ProvpanelSettings
 from provpanel.config import dbt_vars, get_paths
 
 DBT_PROJECT = provpanel_dbt_project()
-PANEL_ASSET = AssetKey(["marts", "province_year_panel"])
 
 
 class ProvpanelDbtTranslator(DagsterDbtTranslator):
-    """Keys are [schema, name] (sources: [source, table]); groups follow the dbt layer; every
-    dbt test's check says what it guards."""
+    """Keys are dagster-dbt's defaults: [schema, name] (sources: [source, table]), or the
+    `meta.dagster.asset_key` of a model whose name is longer than the 18 characters Dagster's
+    expanded graph shows (the table keeps its name: it is the asset's `dagster/table_name`).
+    Groups follow the dbt layer; every dbt test's check says what it guards."""
 
-    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
-        if dbt_resource_props["resource_type"] == "source":
-            return AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
-        return AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        description = super().get_description(dbt_resource_props)
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot") and (
+            self.get_asset_key(dbt_resource_props).path[-1] != dbt_resource_props["name"]
+        ):  # a shortened name: the zoomed-in node and the asset page name the table
+            return f"Table {dbt_resource_props['schema']}.{dbt_resource_props['name']}. {description}"
+        return description
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":
@@ -77,6 +82,14 @@ def provpanel_dbt_models(
     ).stream()
     # reached only when dbt succeeded: the panel now is what these settings built
     record_settings(paths.warehouse, resolved, PANEL, context.run.run_id)
+
+
+def dbt_model_key(model_name: str) -> AssetKey:
+    """The asset key of a dbt model or seed, by its table name."""
+    return get_asset_key_for_model([provpanel_dbt_models], model_name)
+
+
+PANEL_ASSET = dbt_model_key("province_year_panel")
 
 
 def dbt_resource() -> DbtCliResource:

@@ -47,18 +47,6 @@ cells as (
         trade_used.uses_trade_split
 ),
 
-converted as (
-    select * from {{ ref('int_indicators_converted_to_cny') }}
-),
-
-resolved as (
-    select * from {{ ref('int_indicators_resolved_to_edition') }}
-),
-
-in_catalog_unit as (
-    select * from {{ ref('int_indicators_in_catalog_unit') }}
-),
-
 -- the cell of the chosen edition the value was read from: when several cells of that edition
 -- hold it (they agree, or assert_files_of_one_edition_agree fails the build), the first in
 -- (file, sheet, row, col) order, as int_indicator_values_collapsed_per_edition keeps it
@@ -77,7 +65,7 @@ source_cells as (
         ) as cell,
         count(*) as n_source_cells
     from {{ ref('stg_raw__extract_values') }} as extract_values
-    inner join resolved
+    inner join {{ ref('int_indicators_resolved_to_edition') }} as resolved
         on extract_values.province_code = resolved.province_code
         and extract_values.year = resolved.year
         and extract_values.indicator = resolved.indicator
@@ -89,7 +77,7 @@ source_cells as (
 -- observed values (in the catalog unit, years outside the grid too): the anchors of fills
 anchors as (
     select province_code, indicator, year, edition
-    from in_catalog_unit
+    from {{ ref('int_indicators_in_catalog_unit') }}
     where value is not null
 ),
 
@@ -121,18 +109,18 @@ traced as (
         source_cells.cell.source_unit as source_unit,
         source_cells.n_source_cells
     from cells
-    left join converted
+    left join {{ ref('int_indicators_converted_to_cny') }} as converted
         on converted.province_code = cells.source_province_code
         and converted.year = cells.year
         and converted.indicator = cells.indicator
     -- the edition's cell only where the panel observed it (a CNY value of a year without a
     -- published rate is not used: it is filled instead)
-    left join in_catalog_unit as observed
+    left join {{ ref('int_indicators_in_catalog_unit') }} as observed
         on converted.fill_method = 'observed'
         and observed.province_code = cells.source_province_code
         and observed.year = cells.year
         and observed.indicator = cells.indicator
-    left join resolved
+    left join {{ ref('int_indicators_resolved_to_edition') }} as resolved
         on observed.province_code = resolved.province_code
         and observed.year = resolved.year
         and observed.indicator = resolved.indicator
@@ -140,30 +128,25 @@ traced as (
         on observed.province_code = source_cells.province_code
         and observed.year = source_cells.year
         and observed.indicator = source_cells.indicator
-),
-
-with_previous_anchor as (
-    select
-        traced.*,
-        case when traced.fill_method in ('interpolated', 'carried') then previous_anchor.year end
-            as previous_anchor_year,
-        case when traced.fill_method in ('interpolated', 'carried') then previous_anchor.edition end
-            as previous_anchor_edition
-    from traced
-    asof left join anchors as previous_anchor
-        on previous_anchor.province_code = traced.source_province_code
-        and previous_anchor.indicator = traced.indicator
-        and previous_anchor.year < traced.year
 )
 
+-- a filled value's nearest observed years before and after it (the anchors it was filled from)
 select
-    with_previous_anchor.*,
-    case when with_previous_anchor.fill_method in ('interpolated', 'carried') then next_anchor.year end
+    traced.*,
+    case when traced.fill_method in ('interpolated', 'carried') then previous_anchor.year end
+        as previous_anchor_year,
+    case when traced.fill_method in ('interpolated', 'carried') then previous_anchor.edition end
+        as previous_anchor_edition,
+    case when traced.fill_method in ('interpolated', 'carried') then next_anchor.year end
         as next_anchor_year,
-    case when with_previous_anchor.fill_method in ('interpolated', 'carried') then next_anchor.edition end
+    case when traced.fill_method in ('interpolated', 'carried') then next_anchor.edition end
         as next_anchor_edition
-from with_previous_anchor
+from traced
+asof left join anchors as previous_anchor
+    on previous_anchor.province_code = traced.source_province_code
+    and previous_anchor.indicator = traced.indicator
+    and previous_anchor.year < traced.year
 asof left join anchors as next_anchor
-    on next_anchor.province_code = with_previous_anchor.source_province_code
-    and next_anchor.indicator = with_previous_anchor.indicator
-    and next_anchor.year > with_previous_anchor.year
+    on next_anchor.province_code = traced.source_province_code
+    and next_anchor.indicator = traced.indicator
+    and next_anchor.year > traced.year
