@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextTable, body_rows, check_width
-from provpanel.extracts.values import ExtractValue, ValueCollector, resolve_meaning
+from provpanel.extracts.grid import read_province_rows
+from provpanel.extracts.text import TextTable
+from provpanel.extracts.values import ExtractValue, resolve_meaning
 
 _ONE_YEAR = re.compile(r"^\s*(\d{4})\s*年?\s*$")
 
@@ -51,12 +51,6 @@ def read_cross_section(
             given_indicator=indicator,
             given_unit=unit,
         )
-    collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
-        province = harmonise.resolve_province(
-            row.cell(0), file=file, where=f"line {row.line}, column 1"
-        )
-        for index, meaning in meanings.items():
-            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
-    return collector.values
+    return read_province_rows(
+        table, file, {index: (meaning, year) for index, meaning in meanings.items()}
+    )

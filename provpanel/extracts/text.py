@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,6 +305,28 @@ def body_rows(table: TextTable, file: str) -> list[TextRow]:
             "a header only (no data rows)",
         )
     return rows
+
+
+def data_rows(table: TextTable, file: str) -> Iterator[TextRow]:
+    """The body rows (see `body_rows`), each checked as it is read to be as wide as the
+    header (a row's own errors come before a later row's width)."""
+    width = len(table.header_cells)
+    for row in body_rows(table, file):
+        check_width(row, width, file)
+        yield row
+
+
+def header_roles(cells: list[str], names: Mapping[str, frozenset[str]]) -> dict[str, int]:
+    """{role: column index} for the header cells that name a role (`names`: role -> the
+    normalised names that mean it); the first such cell of each role counts."""
+    roles: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = harmonise.normalise_label(cell)
+        for role, words in names.items():
+            if name in words and role not in roles:
+                roles[role] = index
+                break
+    return roles
 
 
 def check_width(row: TextRow, width: int, display_name: str) -> None:

@@ -4,12 +4,11 @@ line, current UTF-8 with `\\t,` separators and maybe no `指标：` line) and th
 
 from __future__ import annotations
 
-from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextRow, TextTable, body_rows, check_width
+from provpanel.extracts.grid import read_province_rows
+from provpanel.extracts.text import TextRow, TextTable
 from provpanel.extracts.values import (
     ExtractValue,
-    ValueCollector,
     parse_year,
     resolve_meaning,
     title_names_indicator,
@@ -63,12 +62,4 @@ def read_wide(
     cells = table.header_cells
     years = header_years(table.header, cells, file)
     meaning = file_meaning(table, file, indicator, unit)
-    collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
-        province = harmonise.resolve_province(
-            row.cell(0), file=file, where=f"line {row.line}, column 1"
-        )
-        for index, year in years.items():
-            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
-    return collector.values
+    return read_province_rows(table, file, {index: (meaning, year) for index, year in years.items()})
