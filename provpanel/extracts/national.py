@@ -10,7 +10,7 @@ from __future__ import annotations
 from provpanel import harmonise
 from provpanel.errors import ExtractError
 from provpanel.extracts.grid import read_year_rows
-from provpanel.extracts.text import TextTable
+from provpanel.extracts.text import TextTable, column_labels
 from provpanel.extracts.values import (
     ColumnMeaning,
     ExtractValue,
@@ -54,16 +54,13 @@ def _meanings(table: TextTable, file: str, indicator: str | None,
             )
         targets = {1}
     meanings: dict[int, ColumnMeaning] = {}
-    for index in range(1, len(cells)):
-        where = f"line {table.header.line}, column {index + 1}"
-        if not cells[index]:
-            raise ExtractError(file, where, "a series label with its unit", "an empty header")
+    for index, label, where in column_labels(table, file, "a series label with its unit"):
         chosen = index in targets
-        _label, label_unit = harmonise.split_unit(cells[index])
-        code, _unit = harmonise.resolve_indicator(cells[index])
+        _label, label_unit = harmonise.split_unit(label)
+        code, _unit = harmonise.resolve_indicator(label)
         meanings[index] = resolve_meaning(
             file=file,
-            file_label=cells[index] if code is not None or not chosen else None,
+            file_label=label if code is not None or not chosen else None,
             file_label_where=where,
             file_unit=label_unit if code is None and chosen else None,
             given_indicator=given if chosen else None,

@@ -94,19 +94,14 @@ def _meaning(code: str, name: str | None, *, file: str, where: str, indicator: s
         raise ExtractError(file, where, f"one unit for portal code {code} in {PORTAL_CODES_SEED}",
                            f"{sorted(units)}")
     return resolve_meaning(
-        file=file,
-        file_label=row["indicator"],
-        file_label_where=f"{where} (portal code {code})",
-        file_unit=row["portal_unit"] or None,
-        given_indicator=indicator,
-        given_unit=unit,
+        file=file, file_label=row["indicator"], file_label_where=f"{where} (portal code {code})",
+        file_unit=row["portal_unit"] or None, given_indicator=indicator, given_unit=unit,
     )
 
 
 def read_portal_long(
     table: TextTable, *, file: str, indicator: str | None, unit: str | None
 ) -> list[ExtractValue]:
-    assert table.header is not None
     cells = table.header_cells
     roles = header_roles(cells, COLUMN_NAMES)
     meanings: dict[str, ColumnMeaning] = {}

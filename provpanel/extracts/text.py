@@ -20,16 +20,9 @@ from provpanel.errors import ExtractError
 from provpanel.extracts.values import _PADDING, clean_cell
 
 _PREAMBLE_KEY = re.compile(r"^\s*(?P<key>[^:：,]{1,12})\s*[:：]\s*(?P<value>.*)$")
-PREAMBLE_KEYS = {
-    "数据库": "database",
-    "指标": "indicator",
-    "时间": "time",
-    "单位": "unit",
-    "地区": "region",
-    "database": "database",
-    "indicator": "indicator",
-    "time": "time",
-    "unit": "unit",
+PREAMBLE_KEYS = {  # the portal's words, then the English export's
+    "数据库": "database", "指标": "indicator", "时间": "time", "单位": "unit", "地区": "region",
+    "database": "database", "indicator": "indicator", "time": "time", "unit": "unit",
 }
 
 
@@ -305,6 +298,18 @@ def body_rows(table: TextTable, file: str) -> list[TextRow]:
             "a header only (no data rows)",
         )
     return rows
+
+
+def column_labels(table: TextTable, file: str, expected: str) -> Iterator[tuple[int, str, str]]:
+    """(column index, label, where) for each header cell after the first (which heads the
+    row labels); an empty one is an error saying `expected` belongs there."""
+    assert table.header is not None
+    cells = table.header_cells
+    for index in range(1, len(cells)):
+        where = f"line {table.header.line}, column {index + 1}"
+        if not cells[index]:
+            raise ExtractError(file, where, expected, "an empty header")
+        yield index, cells[index], where
 
 
 def data_rows(table: TextTable, file: str) -> Iterator[TextRow]:

@@ -118,12 +118,8 @@ def read_tidy(
                 else "whole file (no indicator column)"
             )
             meanings[key] = resolve_meaning(
-                file=file,
-                file_label=label,
-                file_label_where=label_where,
-                file_unit=printed_unit,
-                given_indicator=indicator,
-                given_unit=unit,
+                file=file, file_label=label, file_label_where=label_where, file_unit=printed_unit,
+                given_indicator=indicator, given_unit=unit,
             )
         collector.add_text_cell(row, roles["value"], meaning=meanings[key], province_code=province, year=year)
     return collector.values

@@ -46,12 +46,9 @@ def file_meaning(table: TextTable, file: str, indicator: str | None, unit: str |
         label, where = title, f"line {title[1]} (title)"
     printed_unit = table.preamble.get("unit")
     return resolve_meaning(
-        file=file,
-        file_label=label[0] if label else None,
-        file_label_where=where,
+        file=file, file_label=label[0] if label else None, file_label_where=where,
         file_unit=printed_unit[0] if printed_unit else None,
-        given_indicator=indicator,
-        given_unit=unit,
+        given_indicator=indicator, given_unit=unit,
     )
 
 

@@ -286,12 +286,8 @@ def _block_meaning(
         if code is not None:
             label, label_where = sheet.strip(), f"sheet '{sheet}' (sheet name)"
     return resolve_meaning(
-        file=file,
-        file_label=label,
-        file_label_where=label_where,
-        file_unit=file_unit,
-        given_indicator=indicator,
-        given_unit=unit,
+        file=file, file_label=label, file_label_where=label_where, file_unit=file_unit,
+        given_indicator=indicator, given_unit=unit,
         given_where=f"sheet '{sheet}': indicator given for it",
     )
 
@@ -323,14 +319,8 @@ def _read_sheet(
             header_row = row
             years = _block_years(cells, sheet, row, file)
             meaning = _block_meaning(
-                sheet=sheet,
-                row=row,
-                corner=clean_cell(first),
-                title=title,
-                printed_unit=printed_unit,
-                file=file,
-                indicator=indicator,
-                unit=unit,
+                sheet=sheet, row=row, corner=clean_cell(first), title=title,
+                printed_unit=printed_unit, file=file, indicator=indicator, unit=unit,
             )
             title = printed_unit = None
             blocks += 1
@@ -367,15 +357,8 @@ def _read_sheet(
         header_row = None
         for index, year in years.items():
             raw = cells[index] if index < len(cells) else None
-            collector.add(
-                raw=raw,
-                meaning=meaning,
-                province_code=province,
-                year=year,
-                row=row,
-                col=index + 1,
-                sheet=sheet,
-            )
+            collector.add(raw=raw, meaning=meaning, province_code=province, year=year,
+                          row=row, col=index + 1, sheet=sheet)
     _check_block_has_rows(header_row, sheet, file)
     if blocks == 0 and required:
         raise ExtractError(
