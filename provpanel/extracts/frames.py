@@ -434,13 +434,10 @@ def _read_long(frame: Any, collector: ValueCollector, names: list[str], roles: d
         key = (indicator_label, printed_unit)
         if key not in meanings:
             meanings[key] = resolve_meaning(
-                file=file,
-                file_label=indicator_label,
+                file=file, file_label=indicator_label,
                 file_label_where=(where(sheet, row, roles["indicator"] + 1) if indicator_label
                                   else f"{prefix}whole frame (no indicator column)"),
-                file_unit=printed_unit,
-                given_indicator=indicator,
-                given_unit=unit,
+                file_unit=printed_unit, given_indicator=indicator, given_unit=unit,
             )
         collector.add(raw=values[number], meaning=meanings[key], province_code=province,
                       year=year, row=row, col=values_col + 1, sheet=sheet)
@@ -452,12 +449,9 @@ def _read_wide(frame: Any, collector: ValueCollector, names: list[str], province
     file = collector.file
     prefix = f"object '{sheet}', " if sheet is not None else ""
     meaning = resolve_meaning(
-        file=file,
-        file_label=None,
+        file=file, file_label=None,
         file_label_where=f"{prefix}whole frame (a wide frame names no indicator)",
-        file_unit=None,
-        given_indicator=indicator,
-        given_unit=unit,
+        file_unit=None, given_indicator=indicator, given_unit=unit,
     )
     provinces = _cells(frame, province_col)
     columns = {index: _cells(frame, index) for index in year_columns}
