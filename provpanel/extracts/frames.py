@@ -25,6 +25,7 @@ from typing import Any
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
+from provpanel.extracts.sheets import given_for, requested_sheets
 from provpanel.extracts.tidy import COLUMN_SYNONYMS
 from provpanel.extracts.values import (
     ColumnMeaning,
@@ -135,11 +136,6 @@ def _load(path: Path, kind: str, file: str) -> list[tuple[str | None, Any, dict[
         ) from exc
 
 
-def _spec_value(spec: Any, key: str) -> str | None:
-    value = spec.get(key) if isinstance(spec, Mapping) else None
-    return None if value is None else str(value)
-
-
 def read_container(
     path: Path,
     kind: str,
@@ -160,13 +156,10 @@ def read_container(
             file, "whole file", "a data frame (other R objects are not read)", "no data frame"
         )
     names = [name for name, _frame, _labels in frames]
-    if sheet is not None:
-        selection: dict[str | None, Any] = {sheet: (sheets or {}).get(sheet)}
-    elif sheets:
-        selection = dict(sheets)
-    elif len(frames) == 1:
+    selection = requested_sheets(sheet, sheets)
+    if selection is None and len(frames) == 1:
         selection = {names[0]: None}
-    else:
+    elif selection is None:
         raise ExtractError(
             file,
             "whole file",
@@ -184,16 +177,9 @@ def read_container(
                 "no such object",
             )
         frame, labels = by_name[name]
-        read_frame(
-            frame,
-            collector,
-            sheet=name,
-            labels=labels,
-            indicator=_spec_value(spec, "indicator") or indicator,
-            unit=_spec_value(spec, "unit") or unit,
-            columns=columns,
-            breakdown=breakdown,
-        )
+        frame_indicator, frame_unit = given_for(spec, indicator, unit)
+        read_frame(frame, collector, sheet=name, labels=labels, indicator=frame_indicator,
+                   unit=frame_unit, columns=columns, breakdown=breakdown)
     return collector.values
 
 

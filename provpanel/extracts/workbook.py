@@ -22,6 +22,7 @@ from typing import Any
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
+from provpanel.extracts.sheets import given_for, requested_sheets
 from provpanel.extracts.text import labelled_entry
 from provpanel.extracts.values import (
     ColumnMeaning,
@@ -169,13 +170,6 @@ def _find_sheet(name: str, available: list[str], file: str) -> str:
     )
 
 
-def _spec_value(spec: Any, key: str) -> str | None:
-    if spec is None:
-        return None
-    value = spec.get(key) if isinstance(spec, Mapping) else getattr(spec, key, None)
-    return None if value is None else str(value)
-
-
 def read_workbook(
     data: bytes,
     kind: str,
@@ -189,24 +183,13 @@ def read_workbook(
     book = _open(data, kind, file)
     try:
         available = book.sheet_names
-        if sheet is not None:
-            selection: dict[str, Any] = {sheet: (sheets or {}).get(sheet)}
-        elif sheets:
-            selection = dict(sheets)
-        else:
-            selection = {name: None for name in available}
+        selection = requested_sheets(sheet, sheets)
         collector = ValueCollector(file)
-        for requested, spec in selection.items():
+        for requested, spec in (selection or {name: None for name in available}).items():
             name = _find_sheet(requested, available, file)
-            _read_sheet(
-                book,
-                name,
-                collector,
-                file=file,
-                indicator=_spec_value(spec, "indicator") or indicator,
-                unit=_spec_value(spec, "unit") or unit,
-                required=sheet is not None or bool(sheets),
-            )
+            sheet_indicator, sheet_unit = given_for(spec, indicator, unit)
+            _read_sheet(book, name, collector, file=file, indicator=sheet_indicator,
+                        unit=sheet_unit, required=selection is not None)
         return collector.values
     except ExtractError:
         raise
