@@ -379,15 +379,8 @@ def fit_model(
             notes.append(f"wild_bootstrap_p of {', '.join(boot_terms)} from a {described}")
 
     return ModelResult(
-        model_id=spec.model_id,
-        label=spec.label,
-        table=spec.table,
-        dependent=spec.dependent,
-        sample=spec.sample,
-        entity_effects=spec.entity_effects,
-        time_effects=spec.time_effects,
+        **_described_by(spec),
         se_type=chosen_se,
-        regressors=tuple(spec.regressors),
         params=params.rename("parameter"),
         std_errors=std_errors.rename("std_error"),
         tstats=tstats.rename("t_stat"),
@@ -398,7 +391,6 @@ def fit_model(
         n_params_ssc=n_params_ssc,
         inference_df=inference_df,
         r2_within=_r2_within_all_effects(sample, kept_index, params),
-        r2_within_effects=effects_removed(spec.entity_effects, spec.time_effects),
         r2_inclusive=float(fitted.rsquared_inclusive),
         r2_overall=float(fitted.rsquared_overall),
         absorbed=absorbed,
@@ -407,8 +399,23 @@ def fit_model(
         bootstrap_weights=bootstrap_weights if bootstrap_pvalues is not None else None,
         bootstrap_reps=bootstrap_reps if bootstrap_pvalues is not None else None,
         notes=tuple(notes),
-        identification=spec.identification,
     )
+
+
+def _described_by(spec: ModelSpec) -> dict:
+    """The fields of a ModelResult that restate its spec, whether it was fitted or not."""
+    return {
+        "model_id": spec.model_id,
+        "label": spec.label,
+        "table": spec.table,
+        "dependent": spec.dependent,
+        "sample": spec.sample,
+        "entity_effects": spec.entity_effects,
+        "time_effects": spec.time_effects,
+        "regressors": tuple(spec.regressors),
+        "r2_within_effects": effects_removed(spec.entity_effects, spec.time_effects),
+        "identification": spec.identification,
+    }
 
 
 def _reghdfe_cluster_se(
@@ -477,15 +484,8 @@ def _unidentified_result(
     """A result with no estimates: every term is absorbed, so nothing is identified."""
     empty = pd.Series(dtype=float)
     return ModelResult(
-        model_id=spec.model_id,
-        label=spec.label,
-        table=spec.table,
-        dependent=spec.dependent,
-        sample=spec.sample,
-        entity_effects=spec.entity_effects,
-        time_effects=spec.time_effects,
+        **_described_by(spec),
         se_type=se_type,
-        regressors=tuple(spec.regressors),
         params=empty,
         std_errors=empty,
         tstats=empty,
@@ -496,11 +496,9 @@ def _unidentified_result(
         n_params_ssc=0,
         inference_df=None,
         r2_within=np.nan,
-        r2_within_effects=effects_removed(spec.entity_effects, spec.time_effects),
         r2_inclusive=np.nan,
         r2_overall=np.nan,
         absorbed=absorbed,
         confidence=confidence,
         notes=(*notes, "not identified: every term is absorbed by the fixed effects"),
-        identification=spec.identification,
     )

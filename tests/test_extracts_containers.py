@@ -224,6 +224,15 @@ def test_r_object_chosen_by_name(tmp_path):
     assert raised.value.where == "object 'other'" and "'gdp_panel'" in raised.value.expected
 
 
+def test_r_object_chosen_by_the_manifest_takes_its_indicator_and_unit(tmp_path):
+    path = tmp_path / "named.rda"
+    pyreadr.write_rdata(str(path), LONG.drop(columns="unit"), df_name="gdp_panel")
+    values = read_extract(path, sheets={"gdp_panel": {"indicator": "gdp", "unit": "万元"}})
+    beijing = next(v for v in values if v.province_code == "11")
+    assert (beijing.sheet, beijing.indicator, beijing.source_unit) == ("gdp_panel", "gdp", "万元")
+    assert beijing.value == pytest.approx(3.61026)
+
+
 def test_columns_for_a_text_file_is_an_error(tmp_path):
     path = tmp_path / "gdp.csv"
     path.write_text("province,year,value,unit\n北京,2020,1,亿元\n", encoding="utf-8")

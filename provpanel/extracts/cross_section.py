@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextTable, body_rows, check_width
-from provpanel.extracts.values import ExtractValue, ValueCollector, resolve_meaning
+from provpanel.extracts.grid import read_province_rows
+from provpanel.extracts.text import TextTable, column_labels
+from provpanel.extracts.values import ExtractValue, resolve_meaning
 
 _ONE_YEAR = re.compile(r"^\s*(\d{4})\s*年?\s*$")
 
@@ -35,28 +35,12 @@ def table_year(table: TextTable, file: str) -> int:
 def read_cross_section(
     table: TextTable, *, file: str, indicator: str | None, unit: str | None
 ) -> list[ExtractValue]:
-    assert table.header is not None
-    cells = table.header_cells
     year = table_year(table, file)
-    meanings = {}
-    for index in range(1, len(cells)):
-        where = f"line {table.header.line}, column {index + 1}"
-        if not cells[index]:
-            raise ExtractError(file, where, "an indicator label with its unit", "an empty header")
-        meanings[index] = resolve_meaning(
-            file=file,
-            file_label=cells[index],
-            file_label_where=where,
-            file_unit=None,
-            given_indicator=indicator,
-            given_unit=unit,
+    columns = {}
+    for index, label, where in column_labels(table, file, "an indicator label with its unit"):
+        meaning = resolve_meaning(
+            file=file, file_label=label, file_label_where=where, file_unit=None,
+            given_indicator=indicator, given_unit=unit,
         )
-    collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
-        province = harmonise.resolve_province(
-            row.cell(0), file=file, where=f"line {row.line}, column 1"
-        )
-        for index, meaning in meanings.items():
-            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
-    return collector.values
+        columns[index] = (meaning, year)
+    return read_province_rows(table, file, columns)

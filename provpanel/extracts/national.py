@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextTable, body_rows, check_width
+from provpanel.extracts.grid import read_year_rows
+from provpanel.extracts.text import TextTable, column_labels
 from provpanel.extracts.values import (
     ColumnMeaning,
     ExtractValue,
-    ValueCollector,
     catalog_code,
     parse_year,
     resolve_meaning,
@@ -54,16 +54,13 @@ def _meanings(table: TextTable, file: str, indicator: str | None,
             )
         targets = {1}
     meanings: dict[int, ColumnMeaning] = {}
-    for index in range(1, len(cells)):
-        where = f"line {table.header.line}, column {index + 1}"
-        if not cells[index]:
-            raise ExtractError(file, where, "a series label with its unit", "an empty header")
+    for index, label, where in column_labels(table, file, "a series label with its unit"):
         chosen = index in targets
-        _label, label_unit = harmonise.split_unit(cells[index])
-        code, _unit = harmonise.resolve_indicator(cells[index])
+        _label, label_unit = harmonise.split_unit(label)
+        code, _unit = harmonise.resolve_indicator(label)
         meanings[index] = resolve_meaning(
             file=file,
-            file_label=cells[index] if code is not None or not chosen else None,
+            file_label=label if code is not None or not chosen else None,
             file_label_where=where,
             file_unit=label_unit if code is None and chosen else None,
             given_indicator=given if chosen else None,
@@ -75,19 +72,6 @@ def _meanings(table: TextTable, file: str, indicator: str | None,
 def read_national_table(
     table: TextTable, *, file: str, indicator: str | None, unit: str | None
 ) -> list[ExtractValue]:
-    assert table.header is not None
-    cells = table.header_cells
     meanings = _meanings(table, file, indicator, unit)
-    collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
-        year = parse_year(row.cell(0))
-        if year is None:
-            raise ExtractError(
-                file, f"line {row.line}, column 1", "a year such as 2001 or 2001年",
-                f"'{row.cell(0)}'",
-            )
-        for index, meaning in meanings.items():
-            collector.add_text_cell(row, index, meaning=meaning,
-                                    province_code=harmonise.NATIONAL_CODE, year=year)
-    return collector.values
+    columns = {index: (meaning, harmonise.NATIONAL_CODE) for index, meaning in meanings.items()}
+    return read_year_rows(table, file, columns, example_year=2001)

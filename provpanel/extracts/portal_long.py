@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextTable, body_rows, check_width
+from provpanel.extracts.text import TextTable, data_rows, header_roles
 from provpanel.extracts.values import (
     ColumnMeaning,
     ExtractValue,
@@ -47,20 +47,8 @@ _TRUE = frozenset({"true", "1", "yes", "t"})
 _FALSE = frozenset({"false", "0", "no", "f"})
 
 
-def portal_columns(cells: list[str]) -> dict[str, int]:
-    roles: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = harmonise.normalise_label(cell)
-        for role, names in COLUMN_NAMES.items():
-            if name in names and role not in roles:
-                roles[role] = index
-                break
-    return roles
-
-
 def is_portal_long_header(cells: list[str]) -> bool:
-    roles = portal_columns(cells)
-    return all(role in roles for role in REQUIRED)
+    return set(REQUIRED) <= header_roles(cells, COLUMN_NAMES).keys()
 
 
 def _region(code: str, name: str | None, *, file: str, where: str, name_where: str) -> str:
@@ -106,26 +94,20 @@ def _meaning(code: str, name: str | None, *, file: str, where: str, indicator: s
         raise ExtractError(file, where, f"one unit for portal code {code} in {PORTAL_CODES_SEED}",
                            f"{sorted(units)}")
     return resolve_meaning(
-        file=file,
-        file_label=row["indicator"],
-        file_label_where=f"{where} (portal code {code})",
-        file_unit=row["portal_unit"] or None,
-        given_indicator=indicator,
-        given_unit=unit,
+        file=file, file_label=row["indicator"], file_label_where=f"{where} (portal code {code})",
+        file_unit=row["portal_unit"] or None, given_indicator=indicator, given_unit=unit,
     )
 
 
 def read_portal_long(
     table: TextTable, *, file: str, indicator: str | None, unit: str | None
 ) -> list[ExtractValue]:
-    assert table.header is not None
     cells = table.header_cells
-    roles = portal_columns(cells)
+    roles = header_roles(cells, COLUMN_NAMES)
     meanings: dict[str, ColumnMeaning] = {}
     regions: dict[tuple[str, str | None], str] = {}
     collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
+    for row in data_rows(table, file):
 
         def at(role: str, line: int = row.line) -> str:
             return f"line {line}, column {roles[role] + 1}"

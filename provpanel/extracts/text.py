@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +20,9 @@ from provpanel.errors import ExtractError
 from provpanel.extracts.values import _PADDING, clean_cell
 
 _PREAMBLE_KEY = re.compile(r"^\s*(?P<key>[^:：,]{1,12})\s*[:：]\s*(?P<value>.*)$")
-PREAMBLE_KEYS = {
-    "数据库": "database",
-    "指标": "indicator",
-    "时间": "time",
-    "单位": "unit",
-    "地区": "region",
-    "database": "database",
-    "indicator": "indicator",
-    "time": "time",
-    "unit": "unit",
+PREAMBLE_KEYS = {  # the portal's words, then the English export's
+    "数据库": "database", "指标": "indicator", "时间": "time", "单位": "unit", "地区": "region",
+    "database": "database", "indicator": "indicator", "time": "time", "unit": "unit",
 }
 
 
@@ -304,6 +298,40 @@ def body_rows(table: TextTable, file: str) -> list[TextRow]:
             "a header only (no data rows)",
         )
     return rows
+
+
+def column_labels(table: TextTable, file: str, expected: str) -> Iterator[tuple[int, str, str]]:
+    """(column index, label, where) for each header cell after the first (which heads the
+    row labels); an empty one is an error saying `expected` belongs there."""
+    assert table.header is not None
+    cells = table.header_cells
+    for index in range(1, len(cells)):
+        where = f"line {table.header.line}, column {index + 1}"
+        if not cells[index]:
+            raise ExtractError(file, where, expected, "an empty header")
+        yield index, cells[index], where
+
+
+def data_rows(table: TextTable, file: str) -> Iterator[TextRow]:
+    """The body rows (see `body_rows`), each checked as it is read to be as wide as the
+    header (a row's own errors come before a later row's width)."""
+    width = len(table.header_cells)
+    for row in body_rows(table, file):
+        check_width(row, width, file)
+        yield row
+
+
+def header_roles(cells: list[str], names: Mapping[str, frozenset[str]]) -> dict[str, int]:
+    """{role: column index} for the header cells that name a role (`names`: role -> the
+    normalised names that mean it); the first such cell of each role counts."""
+    roles: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        name = harmonise.normalise_label(cell)
+        for role, words in names.items():
+            if name in words and role not in roles:
+                roles[role] = index
+                break
+    return roles
 
 
 def check_width(row: TextRow, width: int, display_name: str) -> None:

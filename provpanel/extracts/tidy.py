@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextTable, body_rows, check_width
+from provpanel.extracts.text import TextTable, data_rows, header_roles
 from provpanel.extracts.values import (
     ColumnMeaning,
     ExtractValue,
@@ -53,21 +53,8 @@ COLUMN_SYNONYMS: dict[str, frozenset[str]] = {
 REQUIRED = ("province", "year", "value")
 
 
-def tidy_columns(cells: list[str]) -> dict[str, int]:
-    """{role: column index} for the header cells that name a role."""
-    roles: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        name = harmonise.normalise_label(cell)
-        for role, names in COLUMN_SYNONYMS.items():
-            if name in names and role not in roles:
-                roles[role] = index
-                break
-    return roles
-
-
 def is_tidy_header(cells: list[str]) -> bool:
-    roles = tidy_columns(cells)
-    return all(role in roles for role in REQUIRED)
+    return set(REQUIRED) <= header_roles(cells, COLUMN_SYNONYMS).keys()
 
 
 def _province(label: str, *, file: str, where: str) -> str:
@@ -82,7 +69,7 @@ def read_tidy(
 ) -> list[ExtractValue]:
     assert table.header is not None
     cells = table.header_cells
-    roles = tidy_columns(cells)
+    roles = header_roles(cells, COLUMN_SYNONYMS)
     missing = [role for role in REQUIRED if role not in roles]
     if missing:
         raise ExtractError(
@@ -96,8 +83,7 @@ def read_tidy(
     provinces: dict[str, str] = {}
     years: dict[str, int | None] = {}
     collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
+    for row in data_rows(table, file):
         label = row.cell(roles["province"])
         province = provinces.get(label)
         if province is None:
@@ -132,12 +118,8 @@ def read_tidy(
                 else "whole file (no indicator column)"
             )
             meanings[key] = resolve_meaning(
-                file=file,
-                file_label=label,
-                file_label_where=label_where,
-                file_unit=printed_unit,
-                given_indicator=indicator,
-                given_unit=unit,
+                file=file, file_label=label, file_label_where=label_where, file_unit=printed_unit,
+                given_indicator=indicator, given_unit=unit,
             )
         collector.add_text_cell(row, roles["value"], meaning=meanings[key], province_code=province, year=year)
     return collector.values

@@ -4,9 +4,9 @@ the portal's transposed layout; values may be quoted and padded."""
 from __future__ import annotations
 
 from provpanel import harmonise
-from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextTable, body_rows, check_width
-from provpanel.extracts.values import ExtractValue, ValueCollector, parse_year
+from provpanel.extracts.grid import read_year_rows
+from provpanel.extracts.text import TextTable
+from provpanel.extracts.values import ExtractValue
 from provpanel.extracts.wide import file_meaning
 
 
@@ -22,17 +22,5 @@ def read_transposed(
         for index in range(1, len(cells))
     }
     meaning = file_meaning(table, file, indicator, unit)
-    collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
-        year = parse_year(row.cell(0))
-        if year is None:
-            raise ExtractError(
-                file,
-                f"line {row.line}, column 1",
-                "a year such as 2003 or 2003年",
-                f"'{row.cell(0)}'",
-            )
-        for index, province in provinces.items():
-            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
-    return collector.values
+    columns = {index: (meaning, province) for index, province in provinces.items()}
+    return read_year_rows(table, file, columns, example_year=2003)

@@ -4,12 +4,11 @@ line, current UTF-8 with `\\t,` separators and maybe no `指标：` line) and th
 
 from __future__ import annotations
 
-from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.text import TextRow, TextTable, body_rows, check_width
+from provpanel.extracts.grid import read_province_rows
+from provpanel.extracts.text import TextRow, TextTable
 from provpanel.extracts.values import (
     ExtractValue,
-    ValueCollector,
     parse_year,
     resolve_meaning,
     title_names_indicator,
@@ -47,12 +46,9 @@ def file_meaning(table: TextTable, file: str, indicator: str | None, unit: str |
         label, where = title, f"line {title[1]} (title)"
     printed_unit = table.preamble.get("unit")
     return resolve_meaning(
-        file=file,
-        file_label=label[0] if label else None,
-        file_label_where=where,
+        file=file, file_label=label[0] if label else None, file_label_where=where,
         file_unit=printed_unit[0] if printed_unit else None,
-        given_indicator=indicator,
-        given_unit=unit,
+        given_indicator=indicator, given_unit=unit,
     )
 
 
@@ -63,12 +59,4 @@ def read_wide(
     cells = table.header_cells
     years = header_years(table.header, cells, file)
     meaning = file_meaning(table, file, indicator, unit)
-    collector = ValueCollector(file)
-    for row in body_rows(table, file):
-        check_width(row, len(cells), file)
-        province = harmonise.resolve_province(
-            row.cell(0), file=file, where=f"line {row.line}, column 1"
-        )
-        for index, year in years.items():
-            collector.add_text_cell(row, index, meaning=meaning, province_code=province, year=year)
-    return collector.values
+    return read_province_rows(table, file, {index: (meaning, year) for index, year in years.items()})

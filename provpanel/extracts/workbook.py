@@ -22,6 +22,7 @@ from typing import Any
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
+from provpanel.extracts.sheets import given_for, requested_sheets
 from provpanel.extracts.text import labelled_entry
 from provpanel.extracts.values import (
     ColumnMeaning,
@@ -169,13 +170,6 @@ def _find_sheet(name: str, available: list[str], file: str) -> str:
     )
 
 
-def _spec_value(spec: Any, key: str) -> str | None:
-    if spec is None:
-        return None
-    value = spec.get(key) if isinstance(spec, Mapping) else getattr(spec, key, None)
-    return None if value is None else str(value)
-
-
 def read_workbook(
     data: bytes,
     kind: str,
@@ -189,24 +183,13 @@ def read_workbook(
     book = _open(data, kind, file)
     try:
         available = book.sheet_names
-        if sheet is not None:
-            selection: dict[str, Any] = {sheet: (sheets or {}).get(sheet)}
-        elif sheets:
-            selection = dict(sheets)
-        else:
-            selection = {name: None for name in available}
+        selection = requested_sheets(sheet, sheets)
         collector = ValueCollector(file)
-        for requested, spec in selection.items():
+        for requested, spec in (selection or {name: None for name in available}).items():
             name = _find_sheet(requested, available, file)
-            _read_sheet(
-                book,
-                name,
-                collector,
-                file=file,
-                indicator=_spec_value(spec, "indicator") or indicator,
-                unit=_spec_value(spec, "unit") or unit,
-                required=sheet is not None or bool(sheets),
-            )
+            sheet_indicator, sheet_unit = given_for(spec, indicator, unit)
+            _read_sheet(book, name, collector, file=file, indicator=sheet_indicator,
+                        unit=sheet_unit, required=selection is not None)
         return collector.values
     except ExtractError:
         raise
@@ -286,12 +269,8 @@ def _block_meaning(
         if code is not None:
             label, label_where = sheet.strip(), f"sheet '{sheet}' (sheet name)"
     return resolve_meaning(
-        file=file,
-        file_label=label,
-        file_label_where=label_where,
-        file_unit=file_unit,
-        given_indicator=indicator,
-        given_unit=unit,
+        file=file, file_label=label, file_label_where=label_where, file_unit=file_unit,
+        given_indicator=indicator, given_unit=unit,
         given_where=f"sheet '{sheet}': indicator given for it",
     )
 
@@ -323,14 +302,8 @@ def _read_sheet(
             header_row = row
             years = _block_years(cells, sheet, row, file)
             meaning = _block_meaning(
-                sheet=sheet,
-                row=row,
-                corner=clean_cell(first),
-                title=title,
-                printed_unit=printed_unit,
-                file=file,
-                indicator=indicator,
-                unit=unit,
+                sheet=sheet, row=row, corner=clean_cell(first), title=title,
+                printed_unit=printed_unit, file=file, indicator=indicator, unit=unit,
             )
             title = printed_unit = None
             blocks += 1
@@ -367,15 +340,8 @@ def _read_sheet(
         header_row = None
         for index, year in years.items():
             raw = cells[index] if index < len(cells) else None
-            collector.add(
-                raw=raw,
-                meaning=meaning,
-                province_code=province,
-                year=year,
-                row=row,
-                col=index + 1,
-                sheet=sheet,
-            )
+            collector.add(raw=raw, meaning=meaning, province_code=province, year=year,
+                          row=row, col=index + 1, sheet=sheet)
     _check_block_has_rows(header_row, sheet, file)
     if blocks == 0 and required:
         raise ExtractError(
