@@ -9,7 +9,6 @@ caller stores all of an edition or nothing.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import os
 import re
 import unicodedata
@@ -25,6 +24,7 @@ from provpanel import harmonise
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.extracts import read_extract
 from provpanel.extracts.values import cell_where
+from provpanel.folder_checksums import folder_checksums, folder_files, sha256_of
 
 MANIFEST_NAME = "manifest.yml"
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -135,25 +135,12 @@ def _folder_files(edition_dir: Path) -> list[str]:
     file is part of the edition like any other (listed, checksummed). Only the marker of an
     unfinished fetch is not (that folder is no edition yet). Links are checked first."""
     check_links(edition_dir)
-    files = []
-    for path in sorted(edition_dir.rglob("*")):
-        relative = PurePosixPath(path.relative_to(edition_dir).as_posix())
-        if path.is_file() and str(relative) != FETCH_MARKER:
-            files.append(_nfc(str(relative)))
-    return files
+    return folder_files(edition_dir, skipped_files={FETCH_MARKER})
 
 
 def _is_data_file(relative: str) -> bool:
     name = PurePosixPath(relative).name
     return relative != MANIFEST_NAME and not name.startswith("README")
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def file_checksums(edition_dir: str | Path) -> dict[str, str]:
@@ -162,7 +149,8 @@ def file_checksums(edition_dir: str | Path) -> dict[str, str]:
     edition_dir = Path(edition_dir)
     if not edition_dir.is_dir():
         raise ManifestError(edition_dir, "edition folder", "an existing folder", "no such folder")
-    return {relative: sha256_of(edition_dir / relative) for relative in _folder_files(edition_dir)}
+    check_links(edition_dir)
+    return folder_checksums(edition_dir, skipped_files={FETCH_MARKER})
 
 
 def list_editions(editions_root: str | Path) -> list[str]:

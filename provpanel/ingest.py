@@ -6,7 +6,6 @@ failed raw check fails the edition and leaves every stored value as it was.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ import pandas as pd
 
 from provpanel import warehouse
 from provpanel.editions import Manifest, file_checksums, load_manifest, read_edition
+from provpanel.folder_checksums import combined_checksum
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,7 @@ class PreparedEdition:
 def edition_fingerprint(edition_dir: Path) -> tuple[str, dict[str, str]]:
     """One checksum over the checksums of every file of the edition, manifest included."""
     checksums = file_checksums(edition_dir)
-    digest = hashlib.sha256()
-    for name in sorted(checksums):
-        digest.update(f"{name}\0{checksums[name]}\n".encode())
-    return digest.hexdigest(), checksums
+    return combined_checksum(checksums), checksums
 
 
 def stored_summary(warehouse_path: Path, edition: str, fingerprint: str) -> IngestSummary | None:
