@@ -23,8 +23,9 @@ import yaml
 from provpanel import harmonise
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.extracts import read_extract
-from provpanel.extracts.values import cell_where
+from provpanel.extracts.values import ExtractValue, cell_where
 from provpanel.folder_checksums import folder_checksums, folder_files, sha256_of
+from provpanel.raw_schema import READ_VALUE_DTYPES, empty_frame
 
 MANIFEST_NAME = "manifest.yml"
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -44,24 +45,6 @@ _SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
 _COLUMN_ROLES = ("province", "year", "value", "indicator", "unit")
 _BREAKDOWN_KEYS = {"column", "value"}
 _REVISION_KEYS = {"indicator", "years", "reason"}
-
-RAW_COLUMNS: dict[str, str] = {
-    "edition": "string",
-    "file": "string",
-    "file_sha256": "string",
-    "sheet": "string",
-    "source_row": "Int64",
-    "source_col": "Int64",
-    "province_code": "string",
-    "year": "Int64",
-    "indicator": "string",
-    "value": "float64",
-    "unit": "string",
-    "source_value": "string",
-    "source_unit": "string",
-    "in_catalog": "bool",
-}
-
 
 @dataclass(frozen=True)
 class ManifestFile:
@@ -521,10 +504,6 @@ def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) ->
 # ---------------------------------------------------------------- reading an edition
 
 
-def empty_raw_frame() -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in RAW_COLUMNS.items()})
-
-
 # Below this many bytes an edition is read in this process: starting worker processes (each
 # imports pandas and the readers, ~1 s) costs more than it saves. The sample is ~0.2 MB, a
 # county-level edition ~20 MB.
@@ -551,8 +530,8 @@ def read_edition(edition_dir: str | Path, *, workers: int | None = None,
         frames = _read_files_in_parallel(manifest, edition_dir, sizes, workers)
     frames = [frame for frame in frames if len(frame)]
     if not frames:
-        return empty_raw_frame()
-    return pd.concat(frames, ignore_index=True).astype(RAW_COLUMNS)
+        return empty_frame(READ_VALUE_DTYPES)
+    return pd.concat(frames, ignore_index=True).astype(READ_VALUE_DTYPES)
 
 
 # A workbook holds several times more cells per byte than a CSV (it is zipped XML).
@@ -608,10 +587,6 @@ def _read_files_in_parallel(
     return results  # type: ignore[return-value]
 
 
-_VALUE_FIELDS = ("province_code", "year", "indicator", "value", "unit", "source_value",
-                 "source_unit", "in_catalog", "sheet", "source_row", "source_col")
-
-
 def _value_where(path: Path, value: Any) -> str:
     """How an error names a value's cell: a data frame's row and column, else the file's."""
     from provpanel.extracts.frames import container_kind
@@ -646,9 +621,9 @@ def _read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
                     f"a year within {first}-{last} (the manifest's years)",
                     str(value.year),
                 )
-    columns = dict(zip(_VALUE_FIELDS, zip(*values))) if values else {name: () for name in _VALUE_FIELDS}
+    columns = dict(zip(ExtractValue._fields, zip(*values))) if values else {name: () for name in ExtractValue._fields}
     frame = pd.DataFrame({name: list(column) for name, column in columns.items()})
     frame.insert(0, "edition", edition)
     frame.insert(1, "file", entry.path)
     frame.insert(2, "file_sha256", checksum)
-    return frame[list(RAW_COLUMNS)]
+    return frame[list(READ_VALUE_DTYPES)]

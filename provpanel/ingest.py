@@ -15,6 +15,7 @@ import pandas as pd
 from provpanel import warehouse
 from provpanel.editions import Manifest, file_checksums, load_manifest, read_edition
 from provpanel.folder_checksums import combined_checksum
+from provpanel.raw_schema import DECLARED_REVISIONS
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def store_edition(prepared: PreparedEdition, warehouse_path: Path, *, supersede:
     }
     declared = pd.DataFrame(
         [(manifest.edition, r.indicator, r.years[0], r.years[1], r.reason) for r in manifest.revisions],
-        columns=list(warehouse.RAW_DECLARED_REVISION_COLUMNS))
+        columns=DECLARED_REVISIONS.column_names)
     with warehouse.open_warehouse(warehouse_path) as con:
         warehouse.replace_edition(con, edition_row, values, declared, file_checksums=prepared.checksums,
                                   supersede=supersede)
