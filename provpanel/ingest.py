@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from provpanel import warehouse
-from provpanel.editions import Manifest, file_checksums, load_manifest, read_edition
+from provpanel.edition_manifest import Manifest, load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.editions import file_checksums
 from provpanel.folder_checksums import combined_checksum
 from provpanel.raw_schema import DECLARED_REVISIONS
 

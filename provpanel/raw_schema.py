@@ -96,7 +96,7 @@ EXTRACT_VALUES = _table(
     in_catalog     BOOLEAN    NOT NULL  Whether `indicator` is a catalog code.
     loaded_at      TIMESTAMP  NOT NULL  When the edition was ingested (UTC).
 """)
-# What reading an edition yields (provpanel.editions.read_edition): loaded_at is set when stored.
+# What reading an edition yields (provpanel.edition_read.read_edition): loaded_at is set when stored.
 READ_VALUE_DTYPES = EXTRACT_VALUES.dtypes(without=("loaded_at",))
 
 EDITIONS = _table("raw.editions", "One row per ingested edition: its manifest and the checksums of its files.", """

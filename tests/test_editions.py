@@ -9,12 +9,9 @@ import openpyxl
 import pytest
 import yaml
 
-from provpanel.editions import (
-    file_checksums,
-    list_editions,
-    load_manifest,
-    read_edition,
-)
+from provpanel.edition_manifest import load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.editions import file_checksums, list_editions
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.raw_schema import READ_VALUE_DTYPES
 
