@@ -49,9 +49,9 @@ TEXT_COLUMNS = ["edition", "file", "sheet", "province_code", "indicator", "check
 
 
 def _province_indicators() -> list[str]:
-    from expectations.raw_suite import _province_scope_indicators
+    from expectations.raw_suite import province_scope_indicators
 
-    return sorted(_province_scope_indicators())
+    return sorted(province_scope_indicators())
 
 
 def bounds_table(thresholds: Mapping) -> pd.DataFrame:
