@@ -31,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 from provpanel.config import SAMPLE_EDITIONS_DIR, SEEDS_DIR
-from provpanel.editions import list_editions, load_manifest, read_edition
+from provpanel.edition_manifest import load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.editions import list_editions
 from provpanel.errors import ExtractError
 
 PANEL_START_YEAR = 2001

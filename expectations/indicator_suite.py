@@ -49,9 +49,9 @@ TEXT_COLUMNS = ["edition", "file", "sheet", "province_code", "indicator", "check
 
 
 def _province_indicators() -> list[str]:
-    from expectations.raw_suite import _province_scope_indicators
+    from expectations.raw_suite import province_scope_indicators
 
-    return sorted(_province_scope_indicators())
+    return sorted(province_scope_indicators())
 
 
 def bounds_table(thresholds: Mapping) -> pd.DataFrame:
@@ -248,7 +248,7 @@ def prepare_indicator_frame(values: pd.DataFrame, published: Mapping[str, object
 
 def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping | None = None) -> pd.DataFrame:
     """The validated frame from a warehouse's raw tables (opened read-only)."""
-    from provpanel.warehouse import DECLARED_REVISIONS_TABLE
+    from provpanel.raw_schema import DECLARED_REVISIONS
 
     thresholds = thresholds or load_thresholds()["indicators"]
     with _connect() as con:
@@ -260,8 +260,8 @@ def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping |
                     "FROM warehouse.raw.editions")
         has_declared = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = 'raw' "
-            "AND table_name = ?", [DECLARED_REVISIONS_TABLE.split(".")[1]]).fetchall()[0][0]
-        declared = (con.execute(f"SELECT * FROM warehouse.{DECLARED_REVISIONS_TABLE}").df() if has_declared
+            "AND table_name = ?", [DECLARED_REVISIONS.name.split(".")[1]]).fetchall()[0][0]
+        declared = (con.execute(f"SELECT * FROM warehouse.{DECLARED_REVISIONS.name}").df() if has_declared
                     else None)
         _register_inputs(con, thresholds, declared)
         return _fetch_frame(con, thresholds)

@@ -62,7 +62,7 @@ def _provinces_sum_to_national_ratio(frame: pd.DataFrame) -> pd.Series:
     """On each national row: the sum of the provinces of the same file, sheet, indicator and
     year over the national value, where all provinces are given (else null: not comparable)."""
     block = ["file", "sheet", "indicator", "year"]
-    catalog = frame["in_catalog"].astype(bool) & frame["indicator"].isin(_province_scope_indicators())
+    catalog = frame["in_catalog"].astype(bool) & frame["indicator"].isin(province_scope_indicators())
     provinces = frame[catalog & (frame["province_code"] != NATIONAL_CODE)]
     sums = provinces.groupby(block, dropna=False).agg(
         provinces_sum=("value", "sum"), provinces_given=("province_code", "nunique"))
@@ -72,7 +72,8 @@ def _provinces_sum_to_national_ratio(frame: pd.DataFrame) -> pd.Series:
     return ratio.reindex(frame.index)
 
 
-def _province_scope_indicators() -> set[str]:
+def province_scope_indicators() -> set[str]:
+    """The catalog indicators published per province (scope province in indicator_catalog.csv)."""
     return {r["indicator"] for r in _seed_rows("indicator_catalog.csv") if r["scope"] == "province"}
 
 

@@ -8,7 +8,6 @@ import here: `provpanel build` starts this parse in a thread while the editions 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -16,19 +15,10 @@ from pathlib import Path
 
 from orchestration.resources import dbt_executable
 from provpanel.config import DBT_PROJECT_DIR, dbt_vars, get_paths
+from provpanel.folder_checksums import folder_fingerprint
 
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
-
-
-def _project_fingerprint(project_dir: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(project_dir.rglob("*")):
-        if path.is_file() and path.suffix in _PROJECT_FILE_SUFFIXES and not (
-            {"target", "logs", "dbt_packages"} & set(path.relative_to(project_dir).parts)
-        ):
-            digest.update(str(path.relative_to(project_dir)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+_SKIPPED_PARTS = {"target", "logs", "dbt_packages"}
 
 
 def ensure_manifest_at(target_path: Path, project_dir: Path = DBT_PROJECT_DIR,
@@ -43,7 +33,7 @@ def ensure_manifest_at(target_path: Path, project_dir: Path = DBT_PROJECT_DIR,
     panel_settings = resolve_settings().stage(PANEL) if panel_settings is None else panel_settings
     build_vars = json.dumps(dbt_vars(panel_settings, get_paths()), sort_keys=True)
     # the vars are part of it: a geography folder changes which seed the units come from
-    fingerprint = _project_fingerprint(project_dir) + ":" + build_vars
+    fingerprint = folder_fingerprint(project_dir, suffixes=_PROJECT_FILE_SUFFIXES, skipped_parts=_SKIPPED_PARTS) + ":" + build_vars
     if manifest_path.exists() and fingerprint_file.exists() and fingerprint_file.read_text() == fingerprint:
         return manifest_path
     manifest_path.parent.mkdir(parents=True, exist_ok=True)

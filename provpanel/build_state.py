@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from provpanel.config import REPO_ROOT, Paths
+from provpanel.folder_checksums import combined_checksum, folder_checksums, sha256_of
 from provpanel.settings import ResolvedSettings, resolve_settings
 
 _CODE_FOLDERS = ("provpanel", "orchestration", "analysis", "expectations", "dbt_project")
@@ -23,19 +24,19 @@ _SKIPPED_PARTS = {"target", "logs", "dbt_packages", "__pycache__"}
 
 
 def _code_digest() -> str:
-    digest = hashlib.sha256()
-    for folder in _CODE_FOLDERS:
-        for path in sorted((REPO_ROOT / folder).rglob("*")):
-            if path.suffix in _CODE_SUFFIXES and path.is_file() and not (_SKIPPED_PARTS & set(path.parts)):
-                digest.update(str(path.relative_to(REPO_ROOT)).encode())
-                digest.update(path.read_bytes())
-    digest.update((REPO_ROOT / "dagster.yaml").read_bytes())
-    return digest.hexdigest()
+    checksums = {
+        f"{folder}/{name}": checksum
+        for folder in _CODE_FOLDERS
+        for name, checksum in folder_checksums(REPO_ROOT / folder, suffixes=_CODE_SUFFIXES,
+                                               skipped_parts=_SKIPPED_PARTS).items()
+    }
+    checksums["dagster.yaml"] = sha256_of(REPO_ROOT / "dagster.yaml")
+    return combined_checksum(checksums)
 
 
 def build_fingerprint(paths: Paths, settings: ResolvedSettings | None = None) -> str:
     """settings: the build's (None: the environment's, else the defaults)."""
-    from provpanel.editions import list_editions, sha256_of
+    from provpanel.editions import list_editions
     from provpanel.ingest import edition_fingerprint
 
     editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from provpanel import warehouse
+from provpanel.raw_schema import EDITION_FILES
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def changed_edition_message(changes: list[EditionChanges]) -> str:
 def _stored_checksums(con: duckdb.DuckDBPyConnection, edition: str, manifest_sha256: str) -> dict[str, str]:
     """The stored edition's file checksums; editions stored before raw.edition_files existed
     know their data files' (raw.extract_values) and the manifest's."""
-    rows = con.execute(f"SELECT file, file_sha256 FROM {warehouse.EDITION_FILES_TABLE} WHERE edition = ?",
+    rows = con.execute(f"SELECT file, file_sha256 FROM {EDITION_FILES.name} WHERE edition = ?",
                        [edition]).fetchall() if _has_table(con, "edition_files") else []
     if rows:
         return dict(rows)

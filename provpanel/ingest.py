@@ -6,7 +6,6 @@ failed raw check fails the edition and leaves every stored value as it was.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +13,11 @@ from pathlib import Path
 import pandas as pd
 
 from provpanel import warehouse
-from provpanel.editions import Manifest, file_checksums, load_manifest, read_edition
+from provpanel.edition_manifest import Manifest, load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.editions import file_checksums
+from provpanel.folder_checksums import combined_checksum
+from provpanel.raw_schema import DECLARED_REVISIONS
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,7 @@ class PreparedEdition:
 def edition_fingerprint(edition_dir: Path) -> tuple[str, dict[str, str]]:
     """One checksum over the checksums of every file of the edition, manifest included."""
     checksums = file_checksums(edition_dir)
-    digest = hashlib.sha256()
-    for name in sorted(checksums):
-        digest.update(f"{name}\0{checksums[name]}\n".encode())
-    return digest.hexdigest(), checksums
+    return combined_checksum(checksums), checksums
 
 
 def stored_summary(warehouse_path: Path, edition: str, fingerprint: str) -> IngestSummary | None:
@@ -106,7 +106,7 @@ def store_edition(prepared: PreparedEdition, warehouse_path: Path, *, supersede:
     }
     declared = pd.DataFrame(
         [(manifest.edition, r.indicator, r.years[0], r.years[1], r.reason) for r in manifest.revisions],
-        columns=list(warehouse.RAW_DECLARED_REVISION_COLUMNS))
+        columns=DECLARED_REVISIONS.column_names)
     with warehouse.open_warehouse(warehouse_path) as con:
         warehouse.replace_edition(con, edition_row, values, declared, file_checksums=prepared.checksums,
                                   supersede=supersede)

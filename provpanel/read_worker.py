@@ -18,14 +18,15 @@ from provpanel.errors import ExtractError
 
 
 def main(argv: list[str]) -> int:
-    from provpanel.editions import _read_manifest_file, load_manifest
+    from provpanel.edition_manifest import load_manifest
+    from provpanel.edition_read import read_manifest_file
 
     edition_dir, output, indices = Path(argv[0]), Path(argv[1]), [int(arg) for arg in argv[2:]]
     manifest = load_manifest(edition_dir)
     results: list[object] = []
     for index in indices:
         try:
-            results.append(_read_manifest_file(manifest.edition, edition_dir, manifest.files[index]))
+            results.append(read_manifest_file(manifest.edition, edition_dir, manifest.files[index]))
         except ExtractError as error:
             results.append(error)
     with output.open("wb") as handle:

@@ -17,6 +17,8 @@ import duckdb
 import pandas as pd
 
 from provpanel.config import DBT_PROJECT_DIR
+from provpanel.raw_schema import EDITIONS, EXTRACT_VALUES
+from provpanel.warehouse import ensure_raw_schema
 
 DBT_BIN = str(Path(sys.executable).with_name("dbt"))
 
@@ -129,36 +131,27 @@ def synthetic_extract_values() -> pd.DataFrame:
     return frame
 
 
-def synthetic_editions() -> pd.DataFrame:
+def synthetic_editions(extract_values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """raw.editions rows of the editions in `extract_values` (default: synthetic_extract_values())."""
+    values = synthetic_extract_values() if extract_values is None else extract_values
+    counts = values.groupby("edition").agg(n_files=("file", "nunique"), n_values=("file", "size"))
     return pd.DataFrame([
         {"edition": "ed_a", "title": "Edition A", "published": date(2020, 1, 1), "source": "test",
          "notes": None, "manifest_sha256": "m-a", "files_sha256": "f-a"},
         {"edition": "ed_b", "title": "Edition B (revision)", "published": date(2021, 6, 1), "source": "test",
          "notes": "revises one cell", "manifest_sha256": "m-b", "files_sha256": "f-b"},
-    ]).assign(loaded_at=datetime(2026, 11, 1, 12, 0, 0))
+    ]).join(counts, on="edition").assign(loaded_at=datetime(2026, 11, 1, 12, 0, 0))
 
 
 def write_raw_warehouse(warehouse: Path, extract_values: pd.DataFrame, editions: pd.DataFrame) -> None:
-    """Create raw.extract_values and raw.editions in a new DuckDB file, typed as the ingest writes them."""
+    """Create the raw tables in a new DuckDB file as the ingest does (provpanel.raw_schema) and
+    fill raw.extract_values and raw.editions."""
     with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("create schema raw")
-        connection.register("extract_values_frame", extract_values)
-        connection.register("editions_frame", editions)
-        connection.execute("""
-            create table raw.extract_values as select
-                edition::varchar as edition, file::varchar as file, file_sha256::varchar as file_sha256,
-                sheet::varchar as sheet, source_row::integer as source_row, source_col::integer as source_col,
-                province_code::varchar as province_code, year::integer as year, indicator::varchar as indicator,
-                value::double as value, unit::varchar as unit, source_value::varchar as source_value,
-                source_unit::varchar as source_unit, in_catalog::boolean as in_catalog,
-                loaded_at::timestamp as loaded_at
-            from extract_values_frame""")
-        connection.execute("""
-            create table raw.editions as select
-                edition::varchar as edition, title::varchar as title, published::date as published,
-                source::varchar as source, notes::varchar as notes, manifest_sha256::varchar as manifest_sha256,
-                files_sha256::varchar as files_sha256, loaded_at::timestamp as loaded_at
-            from editions_frame""")
+        ensure_raw_schema(connection)
+        for table, frame in ((EXTRACT_VALUES, extract_values), (EDITIONS, editions)):
+            connection.register("incoming", frame.reindex(columns=table.column_names))
+            connection.execute(f"insert into {table.name} select * from incoming")
+            connection.unregister("incoming")
 
 
 def run_dbt(args: list[str], *, warehouse: Path, work_dir: Path, dbt_vars: dict | None = None,
@@ -180,7 +173,8 @@ def run_dbt(args: list[str], *, warehouse: Path, work_dir: Path, dbt_vars: dict 
 def build_synthetic_warehouse(work_dir: Path, dbt_vars: dict | None = None) -> tuple[Path, subprocess.CompletedProcess]:
     """Write the synthetic raw warehouse into work_dir and run `dbt build` on it (2001-2004)."""
     warehouse = work_dir / "warehouse.duckdb"
-    write_raw_warehouse(warehouse, synthetic_extract_values(), synthetic_editions())
+    extract_values = synthetic_extract_values()
+    write_raw_warehouse(warehouse, extract_values, synthetic_editions(extract_values))
     completed = run_dbt(["build"], warehouse=warehouse, work_dir=work_dir,
                         dbt_vars={"panel_start_year": 2001, "panel_end_year": 2004, **(dbt_vars or {})})
     return warehouse, completed

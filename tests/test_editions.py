@@ -9,14 +9,11 @@ import openpyxl
 import pytest
 import yaml
 
-from provpanel.editions import (
-    RAW_COLUMNS,
-    file_checksums,
-    list_editions,
-    load_manifest,
-    read_edition,
-)
+from provpanel.edition_manifest import load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.editions import file_checksums, list_editions
 from provpanel.errors import ExtractError, ManifestError
+from provpanel.raw_schema import READ_VALUE_DTYPES
 
 PORTAL_CURRENT = (
     "\ufeff数据库：分省年度数据 \n"
@@ -89,9 +86,9 @@ def test_edition_read_end_to_end(tmp_path):
     assert manifest.files[0].years == (2019, 2020)
 
     frame = read_edition(folder)
-    assert list(frame.columns) == list(RAW_COLUMNS)
+    assert list(frame.columns) == list(READ_VALUE_DTYPES)
     assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
-        name: ("string" if dtype == "string" else dtype) for name, dtype in RAW_COLUMNS.items()
+        name: ("string" if dtype == "string" else dtype) for name, dtype in READ_VALUE_DTYPES.items()
     }
     assert len(frame) == 7  # 5 patents values (national 2019 included), 2 GDP values
     patents = frame[frame["file"] == "分省年度数据 (3).csv"]

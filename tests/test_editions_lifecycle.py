@@ -21,7 +21,9 @@ from cli_helpers import run_provpanel
 from dagster import DagsterInstance, SkipReason, build_sensor_context, instance_for_test
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
-from provpanel.editions import FETCH_MARKER, file_checksums, load_manifest, read_edition
+from provpanel.edition_manifest import load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.editions import FETCH_MARKER, file_checksums
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.ingest import edition_fingerprint, prepare_edition, store_edition
 

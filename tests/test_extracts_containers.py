@@ -381,7 +381,7 @@ def write_edition(root: Path, entry: dict) -> Path:
 
 
 def test_edition_with_a_frame_reads_columns_and_breakdown(tmp_path):
-    from provpanel.editions import read_edition
+    from provpanel.edition_read import read_edition
 
     edition = write_edition(tmp_path, {
         "indicator": "patents_granted",
@@ -402,7 +402,7 @@ def test_edition_with_a_frame_reads_columns_and_breakdown(tmp_path):
     ({"breakdown": {"value": ""}}, "files[0].breakdown.value"),
 ])
 def test_manifest_frame_keys_are_validated(tmp_path, entry, key):
-    from provpanel.editions import load_manifest
+    from provpanel.edition_manifest import load_manifest
 
     edition = write_edition(tmp_path, {"indicator": "patents_granted", **entry})
     with pytest.raises(ManifestError) as raised:
@@ -412,7 +412,7 @@ def test_manifest_frame_keys_are_validated(tmp_path, entry, key):
 
 
 def test_manifest_years_name_the_frame_row_of_a_value_outside(tmp_path):
-    from provpanel.editions import read_edition
+    from provpanel.edition_read import read_edition
 
     edition = write_edition(tmp_path, {"indicator": "patents_granted", "years": [2022, 2023]})
     with pytest.raises(ExtractError) as raised:

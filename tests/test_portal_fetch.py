@@ -17,7 +17,8 @@ import yaml
 from cli_helpers import SAMPLE_EDITIONS_DIR, run_provpanel
 from portal_server import PortalServer, Series, answer, self_signed_certificate, small_portal
 
-from provpanel.editions import FETCH_MARKER, list_editions, load_manifest, unfinished_editions
+from provpanel.edition_manifest import load_manifest
+from provpanel.editions import FETCH_MARKER, list_editions, unfinished_editions
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.extracts import detect_format, read_extract
 from provpanel.portal.client import PortalClient, PortalError, PortalSettings, PortalTLSError
@@ -353,7 +354,7 @@ def test_rerun_with_other_options_and_existing_editions_are_refused(portal, tmp_
 
 
 def test_changed_bytes_of_a_fetched_answer_are_refused_on_ingest(portal, tmp_path):
-    from provpanel.editions import read_edition
+    from provpanel.edition_read import read_edition
 
     _fetch(portal, tmp_path, indicators=["gdp"])
     path = tmp_path / "portal2026" / "gdp_fsnd_A020101.json"
@@ -408,7 +409,7 @@ def test_fetch_job_in_the_definitions_writes_an_edition(portal, tmp_path, monkey
 def test_fetched_edition_revises_the_panel(tmp_path):
     """The sample editions plus a fetched one published later: its GDP revises the panel
     (vintage policy `latest`); an unfinished fetch beside them is skipped with a message."""
-    from provpanel.editions import read_edition
+    from provpanel.edition_read import read_edition
     from provpanel.warehouse import open_warehouse
 
     editions, home = tmp_path / "editions", tmp_path / "home"

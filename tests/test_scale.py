@@ -109,7 +109,7 @@ def test_the_pipeline_builds_a_panel_of_sub_provincial_units(tmp_path):
 
 def test_reading_an_edition_in_worker_processes_gives_the_same_rows(tmp_path):
     from provpanel.config import SAMPLE_EDITIONS_DIR
-    from provpanel.editions import read_edition
+    from provpanel.edition_read import read_edition
 
     edition = SAMPLE_EDITIONS_DIR / "csy2021"  # all seven format families
     in_process = read_edition(edition, workers=1)
@@ -122,7 +122,7 @@ def test_a_worker_process_reports_the_first_bad_file_as_the_sequential_read_does
     import shutil
 
     from provpanel.config import SAMPLE_EDITIONS_DIR
-    from provpanel.editions import read_edition
+    from provpanel.edition_read import read_edition
 
     edition = tmp_path / "csy2022"
     shutil.copytree(SAMPLE_EDITIONS_DIR / "csy2022", edition)

@@ -15,7 +15,7 @@ from cli_helpers import run_provpanel
 from expectations.panel_suite import validate_panel
 from expectations.raw_suite import prepare_raw_frame, validate_raw
 from provpanel.config import SAMPLE_EDITIONS_DIR
-from provpanel.editions import read_edition
+from provpanel.edition_read import read_edition
 from provpanel.publish import published_path
 
 

@@ -25,7 +25,9 @@ from expectations.indicator_suite import (
 )
 from provpanel.config import SAMPLE_EDITIONS_DIR
 from provpanel.edition_diff import edition_diff
-from provpanel.editions import ManifestError, load_manifest, read_edition
+from provpanel.edition_manifest import load_manifest
+from provpanel.edition_read import read_edition
+from provpanel.errors import ManifestError
 from provpanel.publish import published_path
 
 PUBLISHED = {"csy2021": "2021-12-31", "csy2022": "2022-12-31"}

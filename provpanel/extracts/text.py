@@ -17,7 +17,7 @@ from pathlib import Path
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.extracts.values import _PADDING, clean_cell
+from provpanel.extracts.values import clean_cell
 
 _PREAMBLE_KEY = re.compile(r"^\s*(?P<key>[^:：,]{1,12})\s*[:：]\s*(?P<value>.*)$")
 PREAMBLE_KEYS = {  # the portal's words, then the English export's
@@ -40,7 +40,7 @@ class TextRow:
 
     @property
     def is_blank(self) -> bool:
-        return not any(c.strip(_PADDING) for c in self.cells)
+        return not any(clean_cell(c) for c in self.cells)
 
 
 @dataclass

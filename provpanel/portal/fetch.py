@@ -3,7 +3,7 @@
 The folder is created new (never an existing edition) and carries the marker FETCH_MARKER
 (`.fetch-unfinished`, a JSON file with the fetch's state) until every answer is saved and the
 manifest is written and valid; while it is there, builds skip the folder and an ingest refuses
-it (provpanel.editions). A re-run of the same command on an unfinished folder fetches only the
+it (provpanel.edition_manifest). A re-run of the same command on an unfinished folder fetches only the
 answers still missing. Each answer is saved untouched (the bytes as received), after the
 reader has read it, so a saved file is one the build can ingest.
 """
@@ -22,7 +22,8 @@ from pathlib import Path
 import yaml
 
 from provpanel import config, harmonise
-from provpanel.editions import EDITION_NAME, FETCH_MARKER, MANIFEST_NAME, load_manifest
+from provpanel.edition_manifest import EDITION_NAME, load_manifest
+from provpanel.editions import FETCH_MARKER, MANIFEST_NAME
 from provpanel.errors import ExtractError
 from provpanel.extracts import read_extract
 from provpanel.portal.client import PortalAnswer, PortalClient, PortalError
