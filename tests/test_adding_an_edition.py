@@ -21,6 +21,8 @@ from dagster import (
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
 
+pytestmark = pytest.mark.slow  # ingest and panel runs of the sample editions
+
 FIRST, LAST = "csy2021", "csy2022"
 
 

@@ -324,6 +324,7 @@ REAL_EDITIONS = {
 }
 
 
+@pytest.mark.real_data
 def test_real_downloads_pass_the_indicator_suite():
     """Real growth and real revisions (Tianjin's GDP cut by 28 % in 2018, Sichuan with and without
     Chongqing, patents booms) stay inside the bounds; a x10 slip in one of them does not."""
