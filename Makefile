@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.provpanel-installed
 
-.PHONY: install demo test build ui sample lint lock clean bench
+.PHONY: install demo test test-fast build ui sample lint lock clean bench
 
 # Everything (pipeline, UI, tests) from the locked set, then the project itself, editable.
 $(STAMP): requirements.lock pyproject.toml
@@ -27,6 +27,11 @@ build: install
 test: install
 	bash scripts/ensure_chromium.sh
 	$(BIN)/pytest
+
+# While working: every test but the slow ones (full builds), the browser test and the readers
+# of the real downloads (markers in pyproject.toml); under two minutes. `make test` runs all.
+test-fast: install
+	$(BIN)/pytest -m "not slow and not browser and not real_data"
 
 ui: install
 	$(BIN)/provpanel ui

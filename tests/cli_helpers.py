@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,3 +22,13 @@ def run_provpanel(args: list[str], *, home: Path, editions: Path = SAMPLE_EDITIO
     env.update(extra_env or {})
     return subprocess.run([PROVPANEL_BIN, *args], env=env, capture_output=True, text=True,
                           timeout=timeout, cwd=REPO_ROOT, check=False)
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """A copy of a built home: warehouse, published versions with their (relative) links, Dagster
+    storage, dbt target and the last build's record. A build on the copy goes on from the copied
+    state as it would on the original: the build fingerprint and the stored editions' checksums
+    do not depend on where the home or the editions folder lie, and copytree keeps the
+    modification times the record compares."""
+    shutil.copytree(source, target, symlinks=True)
+    return target

@@ -1,7 +1,8 @@
 """Broken downloads and manifests through the whole pipeline (`provpanel build`).
 
-One good build of the sample editions in a home of this module; then, for every case of
-`bad_input_corpus`, a copy of the editions with one thing broken is built on the SAME home.
+One good build of the sample editions in a home of this module (a copy of the session's
+`sample_build`); then, for every case of `bad_input_corpus`, a copy of the editions with one
+thing broken is built on the SAME home.
 Each must fail with one line naming the file, the place and the expectation (also in the
 Dagster run the UI shows), and leave the published files and the stored raw rows exactly as
 they were. Finally the good editions build again without any repair.
@@ -24,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from bad_input_corpus import AWKWARD_EDITIONS_ROOT, CASES, BrokenInput, copy_sample_editions
-from cli_helpers import run_provpanel
+from cli_helpers import copy_home, run_provpanel
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
 from provpanel import cli
@@ -109,12 +110,11 @@ def step_failure_descriptions(home: Path, run_id: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def good_build(tmp_path_factory) -> GoodBuild:
-    """The sample editions, copied and built once with `provpanel build` in a fresh home."""
-    home = tmp_path_factory.mktemp("bad-input-home")
+def good_build(sample_build, tmp_path_factory) -> GoodBuild:
+    """A home of this module holding a good build of the sample editions (a copy of the session's
+    sample build, so no second build of the same editions), and a copy of the editions."""
+    home = copy_home(sample_build[0], tmp_path_factory.mktemp("bad-input-home") / "home")
     editions = copy_sample_editions(tmp_path_factory.mktemp("good") / "editions")
-    completed = run_provpanel(["build", "--quiet"], home=home, editions=editions)
-    assert completed.returncode == 0, f"good build failed:\n{completed.stdout}\n{completed.stderr}"
     state = home_state(home)
     assert set(state.published_sha256) >= {
         "provpanel.duckdb",

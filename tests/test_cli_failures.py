@@ -278,6 +278,7 @@ def test_unreadable_editions_end_with_one_line(tmp_path, unreadable):
     assert "give it access" in line
 
 
+@pytest.mark.slow  # a build until the disk is full
 def test_full_disk_under_the_home_ends_with_one_line(tmp_path):
     """PROVPANEL_HOME on a 2 MB file system: Dagster's storage or dbt's files fill it."""
     editions = tmp_path / "editions"
@@ -319,6 +320,7 @@ def test_full_disk_at_publication_leaves_the_snapshot(sample_build, tmp_path):
 
 # -- validation failures name their source (issue 15 §4) ----------------------------------------
 
+@pytest.mark.slow  # a build through the ingest and its check
 def test_raw_suite_failure_names_the_file_and_cell(tmp_path):
     editions = tmp_path / "editions"
     edition = _small_edition(editions)

@@ -24,6 +24,8 @@ from dbt_helpers import (
 
 from provpanel.config import SEEDS_DIR
 
+pytestmark = pytest.mark.slow  # a dbt build of the whole project
+
 PANEL_PROVINCES = [code for code in ALL_PROVINCES if code != "54"]
 
 

@@ -13,6 +13,8 @@ from dbt_helpers import (
     run_dbt,
 )
 
+pytestmark = pytest.mark.slow  # a dbt build of the whole project
+
 SETTINGS = {"vintage_policy": "first_release", "lq_reference": "national", "panel_end_year": "latest"}
 
 

@@ -3,7 +3,7 @@
 Unit-level first (hand-made editions stored straight into a warehouse): hidden files, links out of
 the editions folder, `provpanel editions`, the build's notices and its stop on a changed edition,
 the ingest run's and the sensor's refusal, removal (CLI refusals and the UI's job). Then one
-sequence of full builds on a copy of the sample: a changed edition stops the build,
+sequence of builds on a copy of the sample build: a changed edition stops the build,
 `--accept-changes` keeps the old values as a superseded vintage, `provpanel remove` takes an
 edition back and rebuilds without it.
 """
@@ -17,7 +17,7 @@ import shutil
 
 import duckdb
 import pytest
-from cli_helpers import run_provpanel
+from cli_helpers import copy_home, run_provpanel
 from dagster import DagsterInstance, SkipReason, build_sensor_context, instance_for_test
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
@@ -321,14 +321,15 @@ def test_remove_job_and_its_rebuild_sensor_are_in_the_code_location(tmp_path, mo
     assert defs.get_sensor_def("panel_after_remove_sensor").job_name == "build_panel"
 
 
-# ---------------------------------------------------------------- full builds (3)
+# ---------------------------------------------------------------- full builds (2, on a copy of the sample build)
 
 
-def test_changed_edition_accepted_then_removed_end_to_end(tmp_path):
-    editions, home = tmp_path / "editions", tmp_path / "home"
+def test_changed_edition_accepted_then_removed_end_to_end(sample_build, tmp_path):
+    editions, home = tmp_path / "editions", copy_home(sample_build[0], tmp_path / "home")
     shutil.copytree(SAMPLE_EDITIONS_DIR, editions)
     (editions / "scans").mkdir()  # a folder without manifest: named by every build, never read
     (editions / "scans" / "page1.csv").write_text("x", encoding="utf-8")
+    # the sample is built already (the copied home): this build names the folder and does no work
     first = run_provpanel(["build"], home=home, editions=editions)
     assert first.returncode == 0, first.stderr
     assert f"skipped {editions / 'scans'}: no manifest.yml" in first.stderr

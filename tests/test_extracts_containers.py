@@ -199,6 +199,7 @@ def test_truncated_real_size_rda_is_an_error(tmp_path):
     assert "gzip stream" in raised.value.found or "R data file" in raised.value.expected
 
 
+@pytest.mark.real_data  # cut from a real download
 def test_truncated_bzip2_rda_says_so(tmp_path):
     import shutil
 

@@ -12,6 +12,8 @@ from cli_helpers import run_provpanel
 from provpanel.config import REPO_ROOT
 from provpanel.extracts import ExtractValue, detect_format, read_extract
 
+pytestmark = pytest.mark.real_data  # reads ../shared/data/nbs_real/ in place
+
 NBS_REAL = REPO_ROOT.parent / "shared" / "data" / "nbs_real"
 
 # What the manifest would say for each file: the indicator where the file has none.

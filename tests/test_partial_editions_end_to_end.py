@@ -21,6 +21,8 @@ from real_editions import REAL_FILES, write_real_editions
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
 
+pytestmark = pytest.mark.slow  # two full builds
+
 FDI_WORKBOOK = "csy2021/provincial_indicators_2001-2020.xlsx"
 FDI_REASON = "fdi_actual has no observations for 2001-2009"
 
@@ -140,6 +142,7 @@ def real_build(tmp_path_factory):
     return home, _build(home, editions)
 
 
+@pytest.mark.real_data
 def test_real_build_coverage_states_the_observed_indicators_and_years(real_build):
     home, _ = real_build
     assert _query(home, "select count(*), min(year), max(year) from marts.province_year_panel") == [(630, 2001, 2021)]
@@ -153,6 +156,7 @@ def test_real_build_coverage_states_the_observed_indicators_and_years(real_build
     assert {name for name, row in summary.items() if row["years_filled"] != "-"} == {"gdp"}
 
 
+@pytest.mark.real_data
 def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_build):
     home, _ = real_build
     fit = _query(home, "select model_id, estimable, not_estimable_reason from analysis.fit")
@@ -172,6 +176,7 @@ def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_b
     assert fetch["va_tertiary"]["years"] == "2001-2020" and fetch["patents_granted"]["years"] == "2001-2009"
 
 
+@pytest.mark.real_data
 def test_real_value_is_traced_to_its_cell(real_build):
     """Guangdong's patents granted 2020 = 709,725 in both real sources (README of nbs_real), each
     traced to its cell: the portal export's line and column, the R data frame's row and column."""

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 import yaml
-from cli_helpers import SAMPLE_EDITIONS_DIR, run_provpanel
+from cli_helpers import SAMPLE_EDITIONS_DIR, copy_home, run_provpanel
 from portal_server import PortalServer, Series, answer, self_signed_certificate, small_portal
 
 from provpanel.edition_manifest import load_manifest
@@ -406,13 +406,14 @@ def test_fetch_job_in_the_definitions_writes_an_edition(portal, tmp_path, monkey
 # ---------------------------------------------------------------- fetch -> build -> panel
 
 
-def test_fetched_edition_revises_the_panel(tmp_path):
+def test_fetched_edition_revises_the_panel(sample_build, tmp_path):
     """The sample editions plus a fetched one published later: its GDP revises the panel
-    (vintage policy `latest`); an unfinished fetch beside them is skipped with a message."""
+    (vintage policy `latest`); an unfinished fetch beside them is skipped with a message. The
+    home is a copy of the sample build: the sample editions are stored, the fetched one is new."""
     from provpanel.edition_read import read_edition
     from provpanel.warehouse import open_warehouse
 
-    editions, home = tmp_path / "editions", tmp_path / "home"
+    editions, home = tmp_path / "editions", copy_home(sample_build[0], tmp_path / "home")
     for name in ("csy2021", "csy2022"):
         shutil.copytree(SAMPLE_EDITIONS_DIR / name, editions / name)
     sample = read_edition(editions / "csy2022")

@@ -12,7 +12,7 @@ import time
 
 import duckdb
 import pytest
-from cli_helpers import PROVPANEL_BIN, run_provpanel
+from cli_helpers import PROVPANEL_BIN, copy_home, run_provpanel
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
 from provpanel.publish import publish, published_path
@@ -110,8 +110,14 @@ open(out, "w").write(f"{ok} {failed}\n" + "\n".join(errors[:5]))
 """
 
 
-def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(sample_build, tmp_path):
-    home, _ = sample_build
+@pytest.fixture(scope="module")
+def forced_build_under_readers(sample_build, tmp_path_factory):
+    """A copy of the sample build rebuilt with `build --force` while three readers read its
+    snapshot and a second build is started beside it. The two tests below share this one forced
+    build: the readers' and the second build's outcome, and the build's duration, which spreads
+    the kills over a build. The shared sample home is never rebuilt."""
+    tmp_path = tmp_path_factory.mktemp("forced-build")
+    home = copy_home(sample_build[0], tmp_path / "home")
     snapshot = published_path(home)
     stop = tmp_path / "stop"
     script = tmp_path / "reader.py"
@@ -121,37 +127,43 @@ def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(sample
         for i in range(3)
     ]
     env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
+    started = time.monotonic()
     build = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(3)
         second = run_provpanel(["build"], home=home, timeout=120)
-        assert second.returncode == 3, second.stderr
-        assert "another build is running" in second.stderr and "--wait" in second.stderr
         _, err = build.communicate(timeout=900)
-        assert build.returncode == 0, err
+        duration = time.monotonic() - started
     finally:
+        build.kill()  # a no-op unless something above failed
         stop.write_text("stop")
         for reader in readers:
             reader.wait(timeout=60)
-    for i in range(3):
-        ok, failed = map(int, (tmp_path / f"reader{i}.txt").read_text().splitlines()[0].split())
-        assert failed == 0, (tmp_path / f"reader{i}.txt").read_text()
+    outcomes = [(tmp_path / f"reader{i}.txt").read_text() for i in range(3)]
+    return home, build.returncode, err, duration, second, outcomes
+
+
+def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(forced_build_under_readers):
+    _, returncode, err, _, second, outcomes = forced_build_under_readers
+    assert second.returncode == 3, second.stderr
+    assert "another build is running" in second.stderr and "--wait" in second.stderr
+    assert returncode == 0, err
+    for outcome in outcomes:
+        ok, failed = map(int, outcome.splitlines()[0].split())
+        assert failed == 0, outcome
         assert ok > 20  # they really read throughout the build
 
 
 @pytest.mark.parametrize("fractions", [(0.03, 0.12, 0.3, 0.5, 0.7, 0.9)])
-def test_build_killed_at_any_moment_leaves_snapshot_intact(sample_build, tmp_path, fractions):
+def test_build_killed_at_any_moment_leaves_snapshot_intact(forced_build_under_readers, fractions):
     """SIGKILL a build at six moments spread over its run; each time the published snapshot is
     the old one or a complete new one, and the next build needs no repair."""
-    home, _ = sample_build
+    home, returncode, err, duration, _, _ = forced_build_under_readers
+    assert returncode == 0, err  # the forced build that timed a build
     snapshot = published_path(home)
     digest_before = _panel_digest(snapshot)
     env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
-    started = time.monotonic()
-    timed = run_provpanel(["build", "--force", "--quiet"], home=home)
-    assert timed.returncode == 0, timed.stderr
-    duration = time.monotonic() - started
     for fraction in fractions:
         sha_before = _sha256(snapshot)
         process = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,

@@ -81,6 +81,7 @@ def test_harmonisation_reads_the_geography_folder(tmp_path, monkeypatch):
     assert harmonise.lookup_province("北京市") == "11"
 
 
+@pytest.mark.slow  # a full build
 def test_the_pipeline_builds_a_panel_of_sub_provincial_units(tmp_path):
     """Two prefectures per province (60 units): ingest, dbt, checks, analysis, publication."""
     generator.write_scale("prefecture", tmp_path / "scale", per_province=2)

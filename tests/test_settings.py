@@ -9,7 +9,7 @@ import inspect
 import duckdb
 import pytest
 import yaml
-from cli_helpers import run_provpanel
+from cli_helpers import copy_home, run_provpanel
 
 from provpanel.config import DBT_PROJECT_DIR, REPO_ROOT, SAMPLE_EDITIONS_DIR, Paths
 from provpanel.settings import (
@@ -171,9 +171,11 @@ def _settings_table(home) -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def cli_build(tmp_path_factory):
-    """`provpanel build --break-year 2016` with PROVPANEL_BOOTSTRAP_REPS=99 in the environment."""
-    home = tmp_path_factory.mktemp("settings-home")
+def cli_build(sample_build, tmp_path_factory):
+    """`provpanel build --break-year 2016` with PROVPANEL_BOOTSTRAP_REPS=99 in the environment, on
+    a copy of the sample build (the editions are stored already: the settings make the build
+    run the panel, checks and analysis again)."""
+    home = copy_home(sample_build[0], tmp_path_factory.mktemp("settings-home") / "home")
     completed = run_provpanel(["build", "--break-year", "2016"], home=home,
                               extra_env={"PROVPANEL_BOOTSTRAP_REPS": "99"})
     assert completed.returncode == 0, f"STDOUT:\n{completed.stdout}\nSTDERR:\n{completed.stderr}"

@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from cli_helpers import run_provpanel
+from cli_helpers import copy_home
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -35,6 +35,8 @@ from ui_helpers import (
 from expectations.thresholds import load_thresholds
 from provpanel.config import SAMPLE_EDITIONS_DIR
 
+pytestmark = pytest.mark.browser
+
 LOCATION = "orchestration.definitions"
 PAGE_TIMEOUT = 60  # seconds for a page's data to appear
 RUN_TIMEOUT = 300  # seconds for the UI-launched run to finish
@@ -42,15 +44,13 @@ MIN_SCREENSHOT_BYTES = 20_000  # a blank 1600x1000 page is a few kB
 
 
 @pytest.fixture(scope="module")
-def ui_server(tmp_path_factory):
-    """`provpanel ui` on a home of its own, built here: the shared sample home is no base, since
-    other tests kill builds on it, and the runs they leave "started" would hold the UI's run in
-    the queue (max_concurrent_runs: 1)."""
+def ui_server(sample_build, tmp_path_factory):
+    """`provpanel ui` on a home of its own: a copy of the shared sample build (never rebuilt or
+    killed by other tests, so no run of it is left "started" to hold the UI's run in the queue,
+    max_concurrent_runs: 1), since the UI's run writes to it."""
     for stale in UI_OUTPUT_DIR.glob("failed_*.png"):  # pictures of an earlier failure would mislead
         stale.unlink()
-    home = tmp_path_factory.mktemp("ui-home") / "home"
-    built = run_provpanel(["build", "--quiet"], home=home, timeout=600)
-    assert built.returncode == 0, f"build failed:\nSTDOUT:\n{built.stdout}\nSTDERR:\n{built.stderr}"
+    home = copy_home(sample_build[0], tmp_path_factory.mktemp("ui-home") / "home")
     server = start_ui_server(home, SAMPLE_EDITIONS_DIR, home.parent / "provpanel-ui.log")
     try:
         wait_until_serving(server, timeout=120)

@@ -17,6 +17,8 @@ from ui_helpers import PROVPANEL_BIN, free_port
 
 from provpanel.config import REPO_ROOT, SAMPLE_EDITIONS_DIR
 
+pytestmark = pytest.mark.slow  # each test starts `provpanel ui` (dagster dev): 40-60 s
+
 START_TIMEOUT = 180  # a cold start parses the dbt project
 STOP_TIMEOUT = 30  # what a user may wait for after asking it to stop
 PORT_FREE_AFTER_KILL = 15

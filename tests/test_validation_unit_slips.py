@@ -103,7 +103,8 @@ def test_the_sample_passes(sample_values):
 @pytest.mark.parametrize("indicator", SLIPPED_INDICATORS)
 @pytest.mark.parametrize("edition", ["csy2021", "csy2022"])
 @pytest.mark.parametrize("scope", ["cell", "series", "file"])
-@pytest.mark.parametrize("factor", [10, 10_000, 1 / 10, 1 / 10_000])
+# 168 runs of the suite: the x10 slips stay in `make test-fast`, the other factors run in `make test`
+@pytest.mark.parametrize("factor", [10, *(pytest.param(f, marks=pytest.mark.slow) for f in (10_000, 1 / 10, 1 / 10_000))])
 def test_a_slip_is_caught_with_its_place_named(sample_values, indicator, edition, scope, factor):
     slipped, mask = _slip(sample_values, edition, indicator, factor, scope)
     outcome = validate_indicators(slipped, PUBLISHED)
@@ -328,6 +329,7 @@ REAL_EDITIONS = {
 }
 
 
+@pytest.mark.real_data
 def test_real_downloads_pass_the_indicator_suite():
     """Real growth and real revisions (Tianjin's GDP cut by 28 % in 2018, Sichuan with and without
     Chongqing, patents booms) stay inside the bounds; a x10 slip in one of them does not."""
