@@ -11,7 +11,7 @@ from provpanel.config import get_paths
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from provpanel.build import run_build
+    from orchestration.build_runner import run_build
     from provpanel.failures import editions_folder_problem
 
     problem = editions_folder_problem(get_paths().editions)
@@ -217,7 +217,7 @@ def _cmd_editions(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    from provpanel.build import run_build
+    from orchestration.build_runner import run_build
     from provpanel.build_lock import BuildInProgressError, build_lock
     from provpanel.build_state import forget_last_build
     from provpanel.dagster_env import prepare_dagster_home

@@ -215,7 +215,7 @@ def test_run_config_from_the_launchpad_reaches_the_check_and_the_analysis(cli_bu
         prepare_panel_frame,
         validate_panel,
     )
-    from provpanel.build import _first_failure
+    from orchestration.build_runner import _first_failure
     from provpanel.build_state import last_build, unchanged_since_last_build
     from provpanel.config import get_paths
     from provpanel.dagster_env import prepare_dagster_home

@@ -1,6 +1,7 @@
 """`provpanel build`: ingest every edition (one Dagster run per partition), then one run for
 dbt, the checks and the analysis. Runs are recorded in $PROVPANEL_HOME/dagster, so they show
-in the UI exactly as if launched there."""
+in the UI exactly as if launched there. What each edition needs comes from
+provpanel.edition_plan, the plan the UI's sensor follows too."""
 
 from __future__ import annotations
 
@@ -57,15 +58,6 @@ def _first_failure(result) -> str:
 
                 return with_advice(f"{event.step_key}: {error.message.strip().splitlines()[-1]}")
     return "unknown failure (see the run in the Dagster UI)"
-
-
-def _was_unchanged(result) -> bool:
-    """Whether the ingest run kept the stored edition as it was (its files' checksums unchanged)."""
-    for event in result.get_asset_materialization_events():
-        unchanged = event.materialization.metadata.get("unchanged")
-        if unchanged is not None:
-            return bool(unchanged.value)
-    return False
 
 
 def _failed_checks(result) -> list:
@@ -158,7 +150,11 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         print(f"provpanel build: {notice}", file=sys.stderr)
     if flags:
         _say("  settings:  " + ", ".join(f"{name}={value}" for name, value in flags.items()), quiet)
-    fingerprint = build_fingerprint(paths, resolved)
+    from provpanel.edition_plan import raise_first_error, read_edition_folders
+
+    folders = read_edition_folders(paths.editions)
+    raise_first_error(folders)  # a folder that cannot be read stops the build before any work
+    fingerprint = build_fingerprint(paths, resolved, folders)
     previous = unchanged_since_last_build(paths, fingerprint)
     if not force_ingest and previous:
         print(f"\nnothing changed since the build of {previous['finished_at']} (editions, settings, code): "
@@ -167,15 +163,14 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
 
     prepare_dagster_home(paths)
 
-    from provpanel.editions import list_editions
-
-    editions = list_editions(paths.editions)
-    if not editions:
+    if not folders:
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
-    from provpanel.edition_changes import changed_edition_message, changed_editions
+    from provpanel.edition_changes import changed_edition_message
+    from provpanel.edition_plan import CHANGED, UNCHANGED, plan_editions
 
-    changed = changed_editions(paths.warehouse, paths.editions, editions)
+    plan = plan_editions(folders, paths.warehouse)
+    changed = plan.changed
     if changed and not accept_changes:
         print(f"provpanel build: {changed_edition_message(changed)}; nothing was read or changed", file=sys.stderr)
         return 1
@@ -187,13 +182,15 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     from orchestration.ingest_definitions import ingest_defs
     instance = DagsterInstance.get()
     _release_runs_of_killed_builds(instance, quiet)
-    known = set(instance.get_dynamic_partitions("editions"))
-    new = [e for e in editions if e not in known]
+    new = plan.to_register(instance.get_dynamic_partitions("editions"))
     if new:
         instance.add_dynamic_partitions("editions", new)
 
     ingest_job = ingest_defs.resolve_job_def("ingest_edition")
-    for edition in editions:
+    # every edition gets its run (an unchanged one's confirms it, reading nothing), so each
+    # build's runs show every edition
+    for planned in plan.editions:
+        edition = planned.edition
         result = ingest_job.execute_in_process(
             instance=instance,
             partition_key=edition,
@@ -207,9 +204,9 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
                   file=sys.stderr)
             manifest.wait(raise_error=False)  # the ingest's error is the one to report
             return 1
-        if any(c.edition == edition for c in changed):
+        if planned.status == CHANGED:
             _say(f"  re-read:   {edition} (changes accepted; old values kept in raw.superseded_extract_values)", quiet)
-        elif _was_unchanged(result):
+        elif planned.status == UNCHANGED and not force_ingest:
             _say(f"  unchanged: {edition} (same files as stored: not re-read)", quiet)
         else:
             _say(f"  ingested:  {edition}", quiet)
