@@ -70,31 +70,6 @@ def _failed_checks(result) -> list:
     return failed
 
 
-class _ManifestInBackground:
-    """`dbt parse` in a thread (the work is a subprocess, so it runs beside the ingest)."""
-
-    def __init__(self, paths, panel_settings: dict) -> None:
-        import threading
-
-        from orchestration.dbt_manifest import ensure_manifest_at
-
-        self._error: BaseException | None = None
-
-        def parse() -> None:
-            try:
-                ensure_manifest_at(paths.dbt_target, panel_settings=panel_settings)
-            except Exception as error:  # noqa: BLE001 - handed to the main thread by wait()
-                self._error = error
-
-        self._thread = threading.Thread(target=parse, name="dbt-parse", daemon=True)
-        self._thread.start()
-
-    def wait(self, *, raise_error: bool = True) -> None:
-        self._thread.join()
-        if self._error is not None and raise_error:
-            raise self._error
-
-
 def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0,
               settings: dict[str, str] | None = None, accept_changes: bool = False) -> int:
     """settings: values given as flags (name → text); the others come from the environment
@@ -132,7 +107,6 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     from provpanel.dagster_env import prepare_dagster_home
     from provpanel.publish import published_path
     from provpanel.report import print_report
-    from provpanel.settings import PANEL
 
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
@@ -174,19 +148,18 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     if changed and not accept_changes:
         print(f"provpanel build: {changed_edition_message(changed)}; nothing was read or changed", file=sys.stderr)
         return 1
-    # dbt parse (a subprocess, 6-10 s on a fresh home) runs while the editions are ingested
-    manifest = _ManifestInBackground(paths, resolved.stage(PANEL))
-
     from dagster import DagsterInstance
 
-    from orchestration.ingest_definitions import ingest_defs
+    # one code location for every run (the dbt manifest is made once per project content)
+    from orchestration.definitions import defs
+
     instance = DagsterInstance.get()
     _release_runs_of_killed_builds(instance, quiet)
     new = plan.to_register(instance.get_dynamic_partitions("editions"))
     if new:
         instance.add_dynamic_partitions("editions", new)
 
-    ingest_job = ingest_defs.resolve_job_def("ingest_edition")
+    ingest_job = defs.resolve_job_def("ingest_edition")
     # every edition gets its run (an unchanged one's confirms it, reading nothing), so each
     # build's runs show every edition
     for planned in plan.editions:
@@ -202,7 +175,6 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         if not result.success:
             print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
                   file=sys.stderr)
-            manifest.wait(raise_error=False)  # the ingest's error is the one to report
             return 1
         if planned.status == CHANGED:
             _say(f"  re-read:   {edition} (changes accepted; old values kept in raw.superseded_extract_values)", quiet)
@@ -210,9 +182,6 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
             _say(f"  unchanged: {edition} (same files as stored: not re-read)", quiet)
         else:
             _say(f"  ingested:  {edition}", quiet)
-
-    manifest.wait()  # raises dbt's own message if the project does not parse
-    from orchestration.definitions import defs
 
     panel_job = defs.resolve_job_def("build_panel")
     # dbt's own progress lines go to the run's log file (and the UI), not the terminal

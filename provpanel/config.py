@@ -77,12 +77,12 @@ def panel_settings() -> dict[str, str]:
     return {name: str(value) for name, value in resolve_settings().stage(PANEL).items()}
 
 
-def dbt_vars(settings: dict, paths: Paths) -> dict:
-    """dbt --vars from the panel settings (years become integers unless 'latest') and, when
-    `paths` take the units from a geography folder, its path (var geography_dir)."""
+def dbt_vars(settings: dict, geography: Path | None = None) -> dict:
+    """dbt --vars from the panel settings (years become integers unless 'latest') and, when the
+    units come from a geography folder (Paths.custom_geography), its path (var geography_dir)."""
     out: dict = dict(settings)
-    if paths.custom_geography:
-        out["geography_dir"] = paths.geography.as_posix()
+    if geography is not None:
+        out["geography_dir"] = geography.as_posix()
     for key in ("panel_start_year", "panel_end_year"):
         value = str(out[key])
         out[key] = value if value == "latest" else int(value)

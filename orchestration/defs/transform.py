@@ -14,7 +14,8 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_check_descriptions import dbt_test_description
-from orchestration.dbt_project import ensure_manifest, provpanel_dbt_project
+from orchestration.dbt_manifest import prepared_manifest, seed_partial_parse
+from orchestration.dbt_project import provpanel_dbt_project
 from orchestration.resources import ProvpanelPaths, dbt_executable
 from orchestration.settings_resource import ProvpanelSettings
 from provpanel.config import dbt_vars, get_paths
@@ -48,7 +49,7 @@ class ProvpanelDbtTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(
-    manifest=ensure_manifest(DBT_PROJECT),
+    manifest=prepared_manifest(),
     project=DBT_PROJECT,
     dagster_dbt_translator=ProvpanelDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
@@ -65,15 +66,17 @@ def provpanel_dbt_models(
     # the dbt profile reads the warehouse path from the environment of its subprocess
     os.environ["PROVPANEL_WAREHOUSE"] = str(paths.warehouse)
     # the geography folder is a path, like the home: it comes from the environment
-    dbt_var_values = dbt_vars(resolved.stage(PANEL), get_paths())
+    run_paths = get_paths()
+    dbt_var_values = dbt_vars(resolved.stage(PANEL), run_paths.geography if run_paths.custom_geography else None)
+    target_path = paths.home_dir / "dbt" / "target"  # this run's home, not the one the code location was loaded with
+    seed_partial_parse(target_path)
     # Unit tests check the models' SQL on fixed inputs, not the data: they run in the test suite
     # (tests/test_dbt_panel.py runs a plain `dbt build`), not in every production build.
     yield from dbt.cli(
         ["build", "--exclude-resource-type", "unit_test",
          "--vars", json.dumps(dbt_var_values, sort_keys=True)],
         context=context,
-        # this run's home, not the one the code location was loaded with
-        target_path=paths.home_dir / "dbt" / "target",
+        target_path=target_path,
     ).stream()
     # reached only when dbt succeeded: the panel now is what these settings built
     record_settings(paths.warehouse, resolved, PANEL, context.run.run_id)
