@@ -43,9 +43,9 @@ def _project_digest(project_dir: Path) -> str:
 
 def _default_vars() -> dict:
     from provpanel.config import dbt_vars
-    from provpanel.settings import PANEL, SETTINGS
+    from provpanel.settings import PANEL, default_values
 
-    return dbt_vars({s.name: s.default for s in SETTINGS if s.stage == PANEL})  # the units of the provinces seed
+    return dbt_vars(default_values(PANEL))  # the units of the provinces seed
 
 
 def prepared_manifest(project_dir: Path = DBT_PROJECT_DIR, target: Path = MANIFEST_TARGET) -> Path:

@@ -43,13 +43,16 @@ def _graph(manifest_path):
 def test_the_manifest_is_made_once_per_project_content_and_the_graph_ignores_vars(tmp_path):
     """One manifest serves every home and every setting: it is parsed again only when a file of
     the dbt project changes, and a geography folder (var geography_dir) does not change the graph."""
+    import json
     import os
     import shutil
     import subprocess
+    from pathlib import Path
 
     from orchestration.dbt_manifest import prepared_manifest
     from orchestration.resources import dbt_executable
-    from provpanel.config import DBT_PROJECT_DIR
+    from provpanel.config import DBT_PROJECT_DIR, dbt_vars
+    from provpanel.settings import PANEL, default_values
 
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
@@ -63,8 +66,9 @@ def test_the_manifest_is_made_once_per_project_content_and_the_graph_ignores_var
     assert "-- edited" in prepared_manifest(project, target).read_text(encoding="utf-8")  # the edit is picked up
 
     with_geography = tmp_path / "geography-target"
+    geography_vars = dbt_vars(default_values(PANEL), Path("/some/units"))
     subprocess.run([dbt_executable(), "parse", "--profiles-dir", str(project), "--quiet",
-                    "--vars", '{"geography_dir": "/some/units"}'], cwd=project, check=True,
+                    "--vars", json.dumps(geography_vars)], cwd=project, check=True,
                    env={**os.environ, "DBT_TARGET_PATH": str(with_geography), "DBT_LOG_PATH": str(tmp_path / "logs"),
                         "PROVPANEL_WAREHOUSE": str(tmp_path / "parse.duckdb")})
     assert _graph(with_geography / "manifest.json") == _graph(manifest)
