@@ -11,16 +11,15 @@ A folder that fails to parse fails its ingest run with the error; nothing downst
 
 from dagster import (
     AddDynamicPartitionsRequest,
-    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    run_status_sensor,
     sensor,
 )
 
+from orchestration.defs.panel_rebuild import panel_rebuild_sensor
 from orchestration.partitions import editions_partitions
 
 
@@ -79,17 +78,7 @@ def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNIN
 
 
 def build_panel_after_ingest_sensor(ingest_job, panel_job, default_status=DefaultSensorStatus.RUNNING):
-    @run_status_sensor(
-        name="panel_after_ingest_sensor",
-        run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=[ingest_job],
-        request_job=panel_job,
-        default_status=default_status,
+    return panel_rebuild_sensor(
+        "panel_after_ingest_sensor", ingest_job, panel_job, default_status=default_status,
         description="After an edition is ingested, rebuild the panel, checks, analysis and snapshot.",
-    )
-    def panel_after_ingest(context):
-        edition = context.dagster_run.tags.get("dagster/partition", "")
-        return RunRequest(run_key=f"panel-after-{context.dagster_run.run_id}",
-                          tags={"provpanel/after_ingest_of": edition})
-
-    return panel_after_ingest
+        tags=lambda run: {"provpanel/after_ingest_of": run.tags.get("dagster/partition", "")})
