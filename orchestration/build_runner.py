@@ -103,7 +103,7 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
 
 def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet: bool,
                       accept_changes: bool = False) -> int:
-    from provpanel.build_state import build_fingerprint, record_build, unchanged_since_last_build
+    from provpanel.build_state import build_fingerprint, unchanged_since_last_build
     from provpanel.dagster_env import prepare_dagster_home
     from provpanel.publish import published_path
     from provpanel.report import print_report
@@ -141,17 +141,38 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
     from provpanel.edition_changes import changed_edition_message
-    from provpanel.edition_plan import CHANGED, UNCHANGED, plan_editions
+    from provpanel.edition_plan import plan_editions
 
     plan = plan_editions(folders, paths.warehouse)
     changed = plan.changed
     if changed and not accept_changes:
         print(f"provpanel build: {changed_edition_message(changed)}; nothing was read or changed", file=sys.stderr)
         return 1
+    from orchestration.dbt_manifest import start_partial_parse
+    from provpanel.config import dbt_vars
+    from provpanel.settings import PANEL
+
+    # dbt's parse for this home (a subprocess, 6-10 s on a fresh home) runs while the editions are
+    # ingested; the build's `dbt build` reuses it
+    parse = start_partial_parse(paths.dbt_target, paths.warehouse, dbt_vars(resolved.stage(PANEL), paths.units_folder))
+    try:
+        return _run_with_parse_started(paths, plan=plan, flags=flags,
+                                       force_ingest=force_ingest, quiet=quiet, accept_changes=accept_changes,
+                                       fingerprint=fingerprint, started=started, parse=parse)
+    finally:
+        parse.wait()  # never left running behind the build
+
+
+def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, quiet: bool,
+                            accept_changes: bool, fingerprint: str, started: float, parse) -> int:
     from dagster import DagsterInstance
 
     # one code location for every run (the dbt manifest is made once per project content)
     from orchestration.definitions import defs
+    from provpanel.build_state import record_build
+    from provpanel.edition_plan import CHANGED, UNCHANGED
+    from provpanel.publish import published_path
+    from provpanel.report import print_report
 
     instance = DagsterInstance.get()
     _release_runs_of_killed_builds(instance, quiet)
@@ -183,6 +204,7 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         else:
             _say(f"  ingested:  {edition}", quiet)
 
+    parse.wait()  # the build's dbt reuses it
     panel_job = defs.resolve_job_def("build_panel")
     # dbt's own progress lines go to the run's log file (and the UI), not the terminal
     log_path = paths.home / "logs" / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"

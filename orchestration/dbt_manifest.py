@@ -7,9 +7,9 @@ after a clone or after any file of the project changed (a digest of its files is
 the manifest). `DbtProject.prepare_if_dev()` only acts under `dagster dev`, and would parse on
 every load there; this parses only when the project changed, in the UI and in `provpanel build`.
 
-The parse uses the default vars, which the build passes when no setting is changed: its
-partial-parse file then lets a fresh home's `dbt build` skip dbt's own full parse
-(`seed_partial_parse`); with other vars dbt sees the difference and parses anew, as it must.
+dbt's own partial parse, which its `dbt build` reuses, belongs to a home (dbt keys it on the
+profile, whose warehouse path is the home's, and on the vars): `provpanel build` starts it in
+the background (`start_partial_parse`) while the editions are ingested.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -25,7 +24,6 @@ from pathlib import Path
 from provpanel.config import DBT_PROJECT_DIR
 
 MANIFEST_TARGET = DBT_PROJECT_DIR / "target"
-PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 _PROJECT_DIGEST_FILE = "provpanel_project_sha256.txt"
 _PROJECT_FILE_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".py", ".md"}
 
@@ -59,37 +57,37 @@ def prepared_manifest(project_dir: Path = DBT_PROJECT_DIR, target: Path = MANIFE
     # parsed aside, then moved in: two builds starting at once never read half a manifest
     with tempfile.TemporaryDirectory(prefix=".parse-", dir=manifest_path.parent) as scratch:
         scratch_target = Path(scratch) / "target"
-        env = {
-            **os.environ,
-            "DBT_TARGET_PATH": str(scratch_target),
-            "DBT_LOG_PATH": str(Path(scratch) / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            # parse does not open the warehouse, but the profile must resolve
-            "PROVPANEL_WAREHOUSE": str(Path(scratch) / "parse.duckdb"),
-        }
-        completed = subprocess.run(
-            [_dbt_executable(), "parse", "--profiles-dir", str(project_dir), "--quiet",
-             "--vars", json.dumps(_default_vars(), sort_keys=True)],
-            cwd=project_dir, env=env, capture_output=True, text=True, check=False,
-        )
+        # parse does not open the warehouse, but the profile must resolve
+        argv, env = _parse_command(project_dir, scratch_target, Path(scratch) / "parse.duckdb", _default_vars())
+        completed = subprocess.run(argv, cwd=project_dir, env=env, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
             raise RuntimeError(f"dbt parse failed in {project_dir}:\n{completed.stdout}\n{completed.stderr}")
-        os.replace(scratch_target / PARTIAL_PARSE_FILE, manifest_path.with_name(PARTIAL_PARSE_FILE))
         os.replace(scratch_target / "manifest.json", manifest_path)
     digest_path.write_text(digest)
     return manifest_path
 
 
-def seed_partial_parse(run_target: Path, target: Path = MANIFEST_TARGET) -> None:
-    """Give a home's dbt target folder without a partial-parse file the project's, so its
-    first `dbt build` does not parse the whole project again (dbt re-parses whatever differs)."""
-    source = Path(target) / PARTIAL_PARSE_FILE
-    destination = Path(run_target) / PARTIAL_PARSE_FILE
-    if source.exists() and not destination.exists():
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        partial = destination.with_name(f".{PARTIAL_PARSE_FILE}.{os.getpid()}")
-        shutil.copyfile(source, partial)
-        os.replace(partial, destination)
+def start_partial_parse(run_target: Path, warehouse: Path, dbt_vars: dict) -> subprocess.Popen:
+    """`dbt parse` into a home's dbt target folder with the vars and the warehouse its
+    `dbt build` will have, started and not awaited: that build then reuses the parse. A
+    failure is the build's to report (dbt says the same again), so the output is dropped."""
+    argv, env = _parse_command(DBT_PROJECT_DIR, Path(run_target), Path(warehouse), dbt_vars)
+    Path(run_target).mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(argv, cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _parse_command(project_dir: Path, target: Path, warehouse: Path, dbt_vars: dict) -> tuple[list[str], dict]:
+    env = {
+        **os.environ,
+        "DBT_TARGET_PATH": str(target),
+        "DBT_LOG_PATH": str(target.parent / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PROVPANEL_WAREHOUSE": str(warehouse),  # the profile's path: part of what dbt's partial parse is keyed on
+    }
+    argv = [_dbt_executable(), "parse", "--profiles-dir", str(project_dir), "--quiet",
+            "--vars", json.dumps(dbt_vars, sort_keys=True)]
+    return argv, env
 
 
 def _dbt_executable() -> str:

@@ -14,7 +14,7 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_check_descriptions import dbt_test_description
-from orchestration.dbt_manifest import prepared_manifest, seed_partial_parse
+from orchestration.dbt_manifest import prepared_manifest
 from orchestration.dbt_project import provpanel_dbt_project
 from orchestration.resources import ProvpanelPaths, dbt_executable
 from orchestration.settings_resource import ProvpanelSettings
@@ -67,7 +67,6 @@ def provpanel_dbt_models(
     # the dbt profile reads the warehouse path from the environment of its subprocess
     os.environ["PROVPANEL_WAREHOUSE"] = str(run_paths.warehouse)
     dbt_var_values = dbt_vars(resolved.stage(PANEL), run_paths.units_folder)
-    seed_partial_parse(run_paths.dbt_target)
     # Unit tests check the models' SQL on fixed inputs, not the data: they run in the test suite
     # (tests/test_dbt_panel.py runs a plain `dbt build`), not in every production build.
     yield from dbt.cli(
