@@ -18,48 +18,57 @@ HEADLINE_TERM = "ic"
 KEY_TERMS = ("ic", "ic2")
 MAX_TABLE_ROWS = 60
 
-ESTIMATE_TABLE_COLUMNS = {
-    "model_id": ("string", "Model, as numbered in the paper"),
-    "label": ("string", "What the model is"),
-    "term": ("string", "Regressor"),
-    "estimate": ("float", "Coefficient"),
-    "std_error": ("float", "Cluster-robust standard error"),
-    "p_value": ("float", "p value"),
-    "stars": ("string", "* p<0.1, ** p<0.05, *** p<0.01"),
-    "status": ("string", "estimated, absorbed or not estimable"),
-}
-FIT_TABLE_COLUMNS = {
-    "model_id": ("string", "Model, as numbered in the paper"),
-    "label": ("string", "What the model is"),
-    "sample": ("string", "Provinces in the sample"),
-    "nobs": ("int", "Observations (N)"),
-    "n_clusters": ("int", "Provinces (clusters)"),
-    "r2_within": ("float", "Within R² (fixed effects removed)"),
-    "estimable": ("bool", "False: a variable lacks an input (see not_estimable_reason)"),
-    "not_estimable_reason": ("string", "Why the model was not fitted"),
-}
-COMPARISON_TABLE_COLUMNS = {
-    "model_id": ("string", "Model, as numbered in the paper"),
-    "term": ("string", "Regressor"),
-    "published_coef": ("float", "The paper's coefficient"),
-    "published_stars": ("string", "The paper's stars"),
-    "estimate": ("float", "Ours"),
-    "stars": ("string", "Our stars"),
-    "sign_agree": ("bool", "Same sign as the paper"),
-    "significance_agree": ("bool", "Same significance level as the paper"),
-}
 
-MEDIATION_TABLE_COLUMNS = {
-    "mediator": ("string", "Mediator (channel)"),
-    "nobs": ("int", "Observations (N)"),
-    "a": ("float", "Path a: IC on the mediator"),
-    "b": ("float", "Path b: the mediator on TU, given IC"),
-    "c": ("float", "Path c: IC on TU (total effect)"),
-    "c_prime": ("float", "Path c': IC on TU given the mediator (direct effect)"),
-    "indirect_ab": ("float", "Indirect effect a*b"),
-    "sobel_p": ("float", "Sobel test p value"),
-    "verdict": ("string", "What the paths say"),
-}
+def _columns(table: str) -> dict[str, tuple[str, str]]:
+    """Columns of a metadata table, one a line: name, Dagster type, description (separated by |)."""
+    rows = (line.split("|") for line in table.strip().splitlines())
+    return {name.strip(): (kind.strip(), text.strip()) for name, kind, text in rows}
+
+
+ESTIMATE_TABLE_COLUMNS = _columns("""
+model_id  | string | Model, as numbered in the paper
+label     | string | What the model is
+term      | string | Regressor
+estimate  | float  | Coefficient
+std_error | float  | Cluster-robust standard error
+p_value   | float  | p value
+stars     | string | * p<0.1, ** p<0.05, *** p<0.01
+status    | string | estimated, absorbed or not estimable
+""")
+
+FIT_TABLE_COLUMNS = _columns("""
+model_id             | string | Model, as numbered in the paper
+label                | string | What the model is
+sample               | string | Provinces in the sample
+nobs                 | int    | Observations (N)
+n_clusters           | int    | Provinces (clusters)
+r2_within            | float  | Within R² (fixed effects removed)
+estimable            | bool   | False: a variable lacks an input (see not_estimable_reason)
+not_estimable_reason | string | Why the model was not fitted
+""")
+
+COMPARISON_TABLE_COLUMNS = _columns("""
+model_id           | string | Model, as numbered in the paper
+term               | string | Regressor
+published_coef     | float  | The paper's coefficient
+published_stars    | string | The paper's stars
+estimate           | float  | Ours
+stars              | string | Our stars
+sign_agree         | bool   | Same sign as the paper
+significance_agree | bool   | Same significance level as the paper
+""")
+
+MEDIATION_TABLE_COLUMNS = _columns("""
+mediator    | string | Mediator (channel)
+nobs        | int    | Observations (N)
+a           | float  | Path a: IC on the mediator
+b           | float  | Path b: the mediator on TU, given IC
+c           | float  | Path c: IC on TU (total effect)
+c_prime     | float  | Path c': IC on TU given the mediator (direct effect)
+indirect_ab | float  | Indirect effect a*b
+sobel_p     | float  | Sobel test p value
+verdict     | string | What the paths say
+""")
 
 
 def _number(value, digits: int = 3) -> str:

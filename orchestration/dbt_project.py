@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dagster_dbt import DbtProject
 
-from orchestration.dbt_manifest import ensure_manifest_at
-from provpanel.config import DBT_PROJECT_DIR, get_paths
-
-
-def ensure_manifest(project: DbtProject) -> Path:
-    return ensure_manifest_at(project.target_path, project.project_dir, project.profiles_dir)
+from orchestration.dbt_manifest import MANIFEST_TARGET
+from provpanel.config import DBT_PROJECT_DIR
 
 
 def provpanel_dbt_project() -> DbtProject:
-    paths = get_paths()
-    return DbtProject(
-        project_dir=DBT_PROJECT_DIR,
-        target_path=paths.dbt_target,
-        profiles_dir=DBT_PROJECT_DIR,
-    )
+    # the manifest's folder, one for every home; each run writes to its home's (transform.py)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, target_path=MANIFEST_TARGET, profiles_dir=DBT_PROJECT_DIR)

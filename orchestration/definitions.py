@@ -8,13 +8,12 @@ from orchestration.defs.analysis import paper_models
 from orchestration.defs.coverage import indicator_coverage_report
 from orchestration.defs.discovery import build_discovery_sensor, build_panel_after_ingest_sensor
 from orchestration.defs.fetch import fetch_portal_edition_job
-from orchestration.defs.ingest import raw_edition
+from orchestration.defs.ingest import ingest_edition_job, raw_assets, raw_edition
 from orchestration.defs.publish import published_snapshot
 from orchestration.defs.remove import build_panel_after_remove_sensor, remove_edition_job
 from orchestration.defs.reports import edition_diff_report
 from orchestration.defs.transform import dbt_resource, provpanel_dbt_models
 from orchestration.defs.validate import indicator_suite_check, panel_suite_check
-from orchestration.ingest_definitions import ingest_edition_job, raw_assets
 from orchestration.resources import ProvpanelPaths
 from orchestration.settings_resource import ProvpanelSettings
 

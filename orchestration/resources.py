@@ -13,33 +13,25 @@ from provpanel.config import Paths, get_paths
 
 class ProvpanelPaths(ConfigurableResource):
     """The configured locations. Empty fields mean: PROVPANEL_HOME / PROVPANEL_EDITIONS as
-    they are when the run executes (so one loaded code location serves any home)."""
+    they are when the run executes (so one loaded code location serves any home). What lies
+    where under them is provpanel.config.Paths's, the one definition."""
 
     home: str = ""
     editions: str = ""
 
-    @property
-    def home_dir(self) -> Path:
-        return Path(self.home) if self.home else get_paths().home
+    def as_paths(self) -> Paths:
+        """These locations as provpanel.config.Paths (what the provpanel modules take)."""
+        paths = get_paths()
+        return dataclasses.replace(paths, home=Path(self.home) if self.home else paths.home,
+                                   editions=Path(self.editions) if self.editions else paths.editions)
 
-    @property
-    def editions_dir(self) -> Path:
-        return Path(self.editions) if self.editions else get_paths().editions
-
-    @property
-    def warehouse(self) -> Path:
-        return self.home_dir / "warehouse.duckdb"
-
-    @property
-    def outputs(self) -> Path:
-        return self.home_dir / "outputs"
+    home_dir = property(lambda self: self.as_paths().home)
+    editions_dir = property(lambda self: self.as_paths().editions)
+    warehouse = property(lambda self: self.as_paths().warehouse)
+    outputs = property(lambda self: self.as_paths().outputs)
 
     def edition_dir(self, edition: str) -> Path:
         return self.editions_dir / edition
-
-    def as_paths(self) -> Paths:
-        """These locations as provpanel.config.Paths (what the provpanel modules take)."""
-        return dataclasses.replace(get_paths(), home=self.home_dir, editions=self.editions_dir)
 
 
 def dbt_executable() -> str:

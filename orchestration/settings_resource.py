@@ -14,7 +14,7 @@ from pydantic import Field
 
 from provpanel.settings import SETTINGS, ResolvedSettings, Setting, resolve_settings
 
-# Runs that `provpanel build` starts carry this tag (provpanel.build): their values came from
+# Runs that `provpanel build` starts carry this tag (orchestration.build_runner): their values came from
 # its flags; any other run's values came from the launchpad (or a sensor's run config).
 LAUNCHED_BY_TAG = "provpanel/launched_by"
 

@@ -34,12 +34,15 @@ def _code_digest() -> str:
     return combined_checksum(checksums)
 
 
-def build_fingerprint(paths: Paths, settings: ResolvedSettings | None = None) -> str:
-    """settings: the build's (None: the environment's, else the defaults)."""
-    from provpanel.editions import list_editions
-    from provpanel.ingest import edition_fingerprint
+def build_fingerprint(paths: Paths, settings: ResolvedSettings | None = None, folders: list | None = None) -> str:
+    """settings: the build's (None: the environment's, else the defaults); folders: the edition
+    folders as provpanel.edition_plan.read_edition_folders read them (None: read them here)."""
+    from provpanel.edition_plan import raise_first_error, read_edition_folders
 
-    editions = {name: edition_fingerprint(paths.editions / name)[0] for name in list_editions(paths.editions)}
+    if folders is None:
+        folders = read_edition_folders(paths.editions)
+        raise_first_error(folders)
+    editions = {folder.edition: folder.fingerprint for folder in folders}
     settings = resolve_settings() if settings is None else settings
     payload = {"editions": editions, "settings": settings.values, "code": _code_digest()}
     if paths.custom_geography:

@@ -11,7 +11,7 @@ from provpanel.config import get_paths
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from provpanel.build import run_build
+    from orchestration.build_runner import run_build
     from provpanel.failures import editions_folder_problem
 
     problem = editions_folder_problem(get_paths().editions)
@@ -217,7 +217,7 @@ def _cmd_editions(args: argparse.Namespace) -> int:
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
-    from provpanel.build import run_build
+    from orchestration.build_runner import run_build
     from provpanel.build_lock import BuildInProgressError, build_lock
     from provpanel.build_state import forget_last_build
     from provpanel.dagster_env import prepare_dagster_home
@@ -264,6 +264,15 @@ def _cmd_ui(args: argparse.Namespace) -> int:
     return run_dagster_dev(dagster_dev_argv(args.host, args.port, REPO_ROOT), cwd=paths.dagster_home)
 
 
+def _add_working_option(parser: argparse.ArgumentParser, verb: str, note: str = "") -> None:
+    parser.add_argument("--working", action="store_true",
+                        help=f"{verb} the pipeline's working warehouse instead of the published snapshot{note}")
+
+
+def _add_table_or_csv_format(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--format", choices=["table", "csv"], default="table", help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provpanel",
@@ -288,11 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("query", help="one or more statements that only read: queries (SELECT, WITH, FROM ...), "
                      "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; files may be read with read_csv(...) to join "
                      "your own data, nothing can be written")
-    sql.add_argument("--working", action="store_true",
-                     help="query the pipeline's working warehouse instead of the published snapshot "
-                     "(waits while a build holds it)")
-    sql.add_argument("--format", choices=["table", "csv"], default="table",
-                     help="table: aligned columns for reading (default); csv: for other programs")
+    _add_working_option(sql, "query", " (waits while a build holds it)")
+    _add_table_or_csv_format(sql, "table: aligned columns for reading (default); csv: for other programs")
     sql.set_defaults(func=_cmd_sql)
 
     parse = sub.add_parser("parse", help="parse one downloaded file and print its values as CSV")
@@ -331,8 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     coverage = sub.add_parser("coverage", help="what the editions cover: indicator x year observed / filled / "
                               "missing, the variables and models that can be computed, what to fetch next")
-    coverage.add_argument("--working", action="store_true",
-                          help="read the pipeline's working warehouse instead of the published snapshot")
+    _add_working_option(coverage, "read")
     coverage.add_argument("--format", choices=["markdown", "csv"], default="markdown",
                           help="csv: the indicator x year table in long form")
     coverage.add_argument("--plot", metavar="PNG", help="also write the heat map to this file")
@@ -350,8 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     editions = sub.add_parser("editions", help="every edition: stored (loaded_at, values), present, changed "
                               "since ingest (files named), folders without manifest.yml, unfinished fetches")
-    editions.add_argument("--format", choices=["table", "csv"], default="table",
-                          help="table (default) or csv")
+    _add_table_or_csv_format(editions, "table (default) or csv")
     editions.set_defaults(func=_cmd_editions)
 
     remove = sub.add_parser("remove", help="take a stored edition back: its partition and values, then rebuild "

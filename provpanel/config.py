@@ -32,6 +32,11 @@ class Paths:
         return self.geography != SEEDS_DIR.resolve()
 
     @property
+    def units_folder(self) -> Path | None:
+        """The geography folder the units come from; None when they come from the provinces seed."""
+        return self.geography if self.custom_geography else None
+
+    @property
     def warehouse(self) -> Path:
         return self.home / "warehouse.duckdb"
 
@@ -69,21 +74,23 @@ def _resolved(path: str) -> Path:
     return Path(path).expanduser().resolve()
 
 
-def panel_settings() -> dict[str, str]:
-    """The panel settings as the environment sets them (else their defaults), as text.
-    The definitions, and every other source of a value, are in provpanel.settings."""
-    from provpanel.settings import PANEL, resolve_settings
-
-    return {name: str(value) for name, value in resolve_settings().stage(PANEL).items()}
-
-
-def dbt_vars(settings: dict, paths: Paths) -> dict:
-    """dbt --vars from the panel settings (years become integers unless 'latest') and, when
-    `paths` take the units from a geography folder, its path (var geography_dir)."""
+def dbt_vars(settings: dict, geography: Path | None = None) -> dict:
+    """dbt --vars from the panel settings (years become integers unless 'latest') and, when the
+    units come from a geography folder (Paths.units_folder), its path (var geography_dir).
+    dbt_project.yml holds no default of a setting: every dbt run is given all of them."""
     out: dict = dict(settings)
-    if paths.custom_geography:
-        out["geography_dir"] = paths.geography.as_posix()
+    if geography is not None:
+        out["geography_dir"] = geography.as_posix()
     for key in ("panel_start_year", "panel_end_year"):
         value = str(out[key])
         out[key] = value if value == "latest" else int(value)
     return out
+
+
+if __name__ == "__main__":
+    # the vars of a plain `dbt build` with the settings' defaults (see dbt_project.yml)
+    import json
+
+    from provpanel.settings import PANEL, default_values
+
+    print(json.dumps(dbt_vars(default_values(PANEL)), sort_keys=True))

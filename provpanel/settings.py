@@ -196,6 +196,11 @@ class ResolvedSettings:
         ]
 
 
+def default_values(stage: str) -> dict[str, object]:
+    """Every setting of the stage at its default (what a run given no value uses)."""
+    return {s.name: s.default for s in SETTINGS if s.stage == stage}
+
+
 def resolve_settings(explicit: Mapping[str, object] | None = None, *, explicit_source: str = "cli",
                      environ: Mapping[str, str] | None = None) -> ResolvedSettings:
     """Every setting: `explicit` (a run's config or CLI flags; None means not given), else

@@ -164,9 +164,13 @@ def run_dbt(args: list[str], *, warehouse: Path, work_dir: Path, dbt_vars: dict 
         "DBT_LOG_PATH": str(work_dir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [DBT_BIN, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR)]
-    if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
+    from provpanel.config import dbt_vars as settings_vars
+    from provpanel.settings import PANEL, default_values
+
+    # every setting at its default (dbt_project.yml holds none), then the test's own vars
+    given = {**settings_vars(default_values(PANEL)), **(dbt_vars or {})}
+    command = [DBT_BIN, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--project-dir", str(DBT_PROJECT_DIR),
+               "--vars", json.dumps(given)]
     return subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=DBT_PROJECT_DIR)
 
 

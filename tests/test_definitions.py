@@ -69,3 +69,45 @@ def test_a_dbt_asset_keeps_its_schema_and_names_its_table():
     # Python code refers to dbt assets by their table's name
     assert PANEL_ASSET == tables["province_year_panel"] == dbt_model_key("province_year_panel")
     assert tables["int_foreign_market_access_computed"] == AssetKey(["intermediate", "market_access"])
+
+
+def _graph(manifest_path):
+    import json
+
+    nodes = json.loads(manifest_path.read_text(encoding="utf-8"))["nodes"]
+    return {key: sorted(node.get("depends_on", {}).get("nodes", [])) for key, node in nodes.items()}
+
+
+def test_the_manifest_is_made_once_per_project_content_and_the_graph_ignores_vars(tmp_path):
+    """One manifest serves every home and every setting: it is parsed again only when a file of
+    the dbt project changes, and a geography folder (var geography_dir) does not change the graph."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from orchestration.dbt_manifest import prepared_manifest
+    from orchestration.resources import dbt_executable
+    from provpanel.config import DBT_PROJECT_DIR, dbt_vars
+    from provpanel.settings import PANEL, default_values
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    target = tmp_path / "target"
+    manifest = prepared_manifest(project, target)
+    made = manifest.stat().st_mtime_ns
+    assert prepared_manifest(project, target).stat().st_mtime_ns == made  # unchanged project: no parse
+
+    model = project / "models" / "staging" / "stg_geography__panel_units.sql"
+    model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    assert "-- edited" in prepared_manifest(project, target).read_text(encoding="utf-8")  # the edit is picked up
+
+    with_geography = tmp_path / "geography-target"
+    geography_vars = dbt_vars(default_values(PANEL), Path("/some/units"))
+    subprocess.run([dbt_executable(), "parse", "--profiles-dir", str(project), "--quiet",
+                    "--vars", json.dumps(geography_vars)], cwd=project, check=True,
+                   env={**os.environ, "DBT_TARGET_PATH": str(with_geography), "DBT_LOG_PATH": str(tmp_path / "logs"),
+                        "PROVPANEL_WAREHOUSE": str(tmp_path / "parse.duckdb")})
+    assert _graph(with_geography / "manifest.json") == _graph(manifest)
+    assert _graph(manifest)["model.provpanel.stg_geography__panel_units"] == ["seed.provpanel.provinces"]

@@ -218,7 +218,7 @@ def test_build_refuses_an_edition_linking_out_of_the_editions_folder(workspace, 
 
 
 def _ingest(edition, accept_changes=False):
-    from orchestration.ingest_definitions import ingest_defs
+    from orchestration.definitions import defs as ingest_defs
 
     instance = DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("editions", [edition])
@@ -252,8 +252,9 @@ def test_ingest_run_refuses_a_changed_edition_unless_accepted_then_keeps_the_old
 
 def test_sensor_skips_a_changed_edition_with_the_files_named(workspace):
     editions, _ = workspace
+    from orchestration.definitions import defs as ingest_defs
     from orchestration.defs.discovery import build_discovery_sensor
-    from orchestration.ingest_definitions import ingest_defs, ingest_edition_job
+    from orchestration.defs.ingest import ingest_edition_job
 
     sensor = build_discovery_sensor(ingest_edition_job)
     with instance_for_test() as instance:

@@ -126,10 +126,16 @@ def test_the_defaults_are_the_ones_the_analysis_and_dbt_take_alone():
     for setting in SETTINGS:
         if setting.stage == ANALYSIS:
             assert parameters[setting.name].default == setting.default, setting.name
-    dbt_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    from provpanel.config import dbt_vars
+    from provpanel.settings import default_values
+
+    # dbt has no default of its own (one default: provpanel.settings); a run is given them all
+    project_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+    given = dbt_vars(default_values(PANEL))
     for setting in SETTINGS:
         if setting.stage == PANEL:
-            assert dbt_vars[setting.name] == setting.default, setting.name
+            assert setting.name not in project_vars, setting.name
+            assert str(given[setting.name]) == str(setting.default), setting.name
 
 
 def test_readme_lists_every_setting():
@@ -217,7 +223,7 @@ def test_run_config_from_the_launchpad_reaches_the_check_and_the_analysis(cli_bu
         prepare_panel_frame,
         validate_panel,
     )
-    from provpanel.build import _first_failure
+    from orchestration.build_runner import _first_failure
     from provpanel.build_state import last_build, unchanged_since_last_build
     from provpanel.config import get_paths
     from provpanel.dagster_env import prepare_dagster_home

@@ -5,29 +5,26 @@ Table and heat map from provpanel.coverage; warnings for years left out rather t
 
 import base64
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue
 
+from orchestration.defs.report_asset import read_only_warehouse, report_asset, write_output
 from orchestration.defs.transform import dbt_model_key
 from orchestration.resources import ProvpanelPaths
 
 INDICATOR_COVERAGE_REPORT = AssetKey(["reports", "coverage"])
 
 
-@asset(
-    key=INDICATOR_COVERAGE_REPORT,
-    deps=[dbt_model_key("indicator_coverage"), dbt_model_key("variable_availability")],
-    group_name="panel",
-    kinds={"python"},
-    description="Indicator x year: provinces observed / filled / missing (heat map), the model variables "
-    "and models that can be computed, and what to fetch next (catalog indicator, portal code, years). "
-    "The same report as `provpanel coverage`.",
-    pool="warehouse",
-)
+DESCRIPTION = ("Indicator x year: provinces observed / filled / missing (heat map), the model variables "
+               "and models that can be computed, and what to fetch next (catalog indicator, portal code, years). "
+               "The same report as `provpanel coverage`.")
+
+
+@report_asset(INDICATOR_COVERAGE_REPORT, group_name="panel", description=DESCRIPTION,
+              deps=[dbt_model_key("indicator_coverage"), dbt_model_key("variable_availability")])
 def indicator_coverage_report(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
     from provpanel.coverage import coverage_markdown, load_coverage, plot_coverage_heatmap
-    from provpanel.warehouse import open_warehouse
 
-    with open_warehouse(paths.warehouse, read_only=True) as con:
+    with read_only_warehouse(paths) as con:
         report = load_coverage(con)
     for warning in report.warnings():
         context.log.warning(warning)
@@ -38,8 +35,7 @@ def indicator_coverage_report(context: AssetExecutionContext, paths: ProvpanelPa
     for notice in edition_notices:
         context.log.warning(notice)
     markdown = coverage_markdown(report)
-    paths.outputs.mkdir(parents=True, exist_ok=True)
-    (paths.outputs / "coverage.md").write_text(markdown, encoding="utf-8")
+    write_output(paths, "coverage.md", markdown)
     heatmap = plot_coverage_heatmap(report.indicators, paths.outputs / "coverage_heatmap.png")
     inline = base64.b64encode(heatmap.read_bytes()).decode()
     return MaterializeResult(

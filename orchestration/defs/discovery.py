@@ -11,63 +11,16 @@ A folder that fails to parse fails its ingest run with the error; nothing downst
 
 from dagster import (
     AddDynamicPartitionsRequest,
-    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    run_status_sensor,
     sensor,
 )
 
+from orchestration.defs.panel_rebuild import panel_rebuild_sensor
 from orchestration.partitions import editions_partitions
-
-
-def _fingerprints(editions_root) -> dict[str, str]:
-    import hashlib
-
-    from provpanel.editions import list_editions
-    from provpanel.errors import ExtractError
-    from provpanel.ingest import edition_fingerprint
-
-    result = {}
-    for edition in list_editions(editions_root):
-        try:
-            result[edition] = edition_fingerprint(editions_root / edition)[0]
-        except OSError as err:  # a folder being copied in: look again next tick
-            result[edition] = f"unreadable: {err}"
-        except ExtractError as err:  # refused before reading (a link out of the folder): its run says why
-            result[edition] = "refused-" + hashlib.sha256(str(err).encode()).hexdigest()[:16]
-    return result
-
-
-def _stored_fingerprints(warehouse_path) -> dict[str, str]:
-    from provpanel.warehouse import open_warehouse
-
-    if not warehouse_path.exists():
-        return {}
-    with open_warehouse(warehouse_path, read_only=True, wait_seconds=0) as con:
-        has_table = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'editions'"
-        ).fetchone()[0]
-        if not has_table:
-            return {}
-        return dict(con.execute("SELECT edition, files_sha256 FROM raw.editions").fetchall())
-
-
-def _changed_reason(paths, changed: list[str]) -> str:
-    """Why the changed editions are not re-ingested, their files named (as `provpanel build` says it)."""
-    if not changed:
-        return ""
-    from provpanel.edition_changes import changed_edition_message, changed_editions
-    from provpanel.warehouse import WarehouseLockedError
-
-    try:
-        changes = changed_editions(paths.warehouse, paths.editions, changed, wait_seconds=0)
-    except (OSError, WarehouseLockedError):
-        return f"edition(s) {', '.join(changed)} changed since they were ingested; editions are immutable"
-    return changed_edition_message(changes)
 
 
 def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNING):
@@ -81,32 +34,30 @@ def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNIN
     )
     def editions_folder_sensor(context: SensorEvaluationContext):
         from provpanel.config import get_paths
+        from provpanel.edition_changes import changed_edition_message
+        from provpanel.edition_plan import plan_editions, read_edition_folders
         from provpanel.warehouse import WarehouseLockedError
 
         paths = get_paths()
-        current = _fingerprints(paths.editions)
         try:
-            stored = _stored_fingerprints(paths.warehouse)
+            # the warehouse, not the sensor's memory, says what is stored (provpanel.edition_plan)
+            plan = plan_editions(read_edition_folders(paths.editions), paths.warehouse, wait_seconds=0)
         except WarehouseLockedError:
             return SkipReason("the warehouse is busy (a build holds it); looking again next tick")
-        known_partitions = set(context.instance.get_dynamic_partitions(editions_partitions.name))
-        new_partitions = sorted(e for e in current if e not in known_partitions)
-        # The warehouse, not the sensor's memory, says what is stored: a new edition is ingested,
-        # a stored one whose files differ is not (immutable). run_key makes each version run once.
-        changed = sorted(e for e, fingerprint in current.items()
-                         if e in stored and stored[e] != fingerprint and not fingerprint.startswith(("unreadable", "refused")))
-        changed_reason = _changed_reason(paths, changed)
+        new_partitions = sorted(plan.to_register(context.instance.get_dynamic_partitions(editions_partitions.name)))
+        # a stored edition whose files differ is not re-ingested (immutable)
+        changed_reason = changed_edition_message(plan.changed) if plan.changed else ""
         if changed_reason:
             context.log.warning(changed_reason)
+        # run_key makes each version of a folder run once
         run_requests = [
             RunRequest(
-                run_key=f"{edition}:{fingerprint}",
-                partition_key=edition,
-                tags={"provpanel/edition": edition,
+                run_key=f"{planned.edition}:{planned.folder.state}",
+                partition_key=planned.edition,
+                tags={"provpanel/edition": planned.edition,
                       "provpanel/reason": "new"},
             )
-            for edition, fingerprint in sorted(current.items())
-            if edition not in stored and not fingerprint.startswith("unreadable")
+            for planned in plan.to_ingest()
         ]
         if not run_requests and not new_partitions:
             from provpanel.editions import unfinished_editions
@@ -127,17 +78,7 @@ def build_discovery_sensor(ingest_job, default_status=DefaultSensorStatus.RUNNIN
 
 
 def build_panel_after_ingest_sensor(ingest_job, panel_job, default_status=DefaultSensorStatus.RUNNING):
-    @run_status_sensor(
-        name="panel_after_ingest_sensor",
-        run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=[ingest_job],
-        request_job=panel_job,
-        default_status=default_status,
+    return panel_rebuild_sensor(
+        "panel_after_ingest_sensor", ingest_job, panel_job, default_status=default_status,
         description="After an edition is ingested, rebuild the panel, checks, analysis and snapshot.",
-    )
-    def panel_after_ingest(context):
-        edition = context.dagster_run.tags.get("dagster/partition", "")
-        return RunRequest(run_key=f"panel-after-{context.dagster_run.run_id}",
-                          tags={"provpanel/after_ingest_of": edition})
-
-    return panel_after_ingest
+        tags=lambda run: {"provpanel/after_ingest_of": run.tags.get("dagster/partition", "")})

@@ -10,11 +10,13 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetSelection,
     AssetSpec,
     Config,
     Failure,
     MaterializeResult,
     MetadataValue,
+    define_asset_job,
     multi_asset,
 )
 
@@ -148,3 +150,12 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
         },
     )
     yield MaterializeResult(asset_key=RAW_EDITIONS, metadata={**common, "files": MetadataValue.int(summary.n_files)})
+
+
+raw_assets = AssetSelection.assets(RAW_EXTRACT_VALUES, RAW_EDITIONS)
+
+ingest_edition_job = define_asset_job(
+    "ingest_edition",
+    selection=raw_assets,  # partitioned by edition, like the assets it selects
+    description="Read one edition folder into the raw tables (one partition per edition).",
+)

@@ -4,16 +4,14 @@ succeeds, a sensor launches `build_panel`, which rebuilds the panel without it."
 
 from dagster import (
     Config,
-    DagsterRunStatus,
     DefaultSensorStatus,
     Failure,
     OpExecutionContext,
-    RunRequest,
     job,
     op,
-    run_status_sensor,
 )
 
+from orchestration.defs.panel_rebuild import panel_rebuild_sensor
 from orchestration.resources import ProvpanelPaths
 
 
@@ -49,18 +47,12 @@ def remove_edition_job():
     remove_stored_edition_op()
 
 
-def build_panel_after_remove_sensor(remove_job, panel_job, default_status=DefaultSensorStatus.RUNNING):
-    @run_status_sensor(
-        name="panel_after_remove_sensor",
-        run_status=DagsterRunStatus.SUCCESS,
-        monitored_jobs=[remove_job],
-        request_job=panel_job,
-        default_status=default_status,
-        description="After an edition is removed, rebuild the panel, checks, analysis and snapshot without it.",
-    )
-    def panel_after_remove(context):
-        return RunRequest(run_key=f"panel-after-{context.dagster_run.run_id}",
-                          tags={"provpanel/after_remove_of": context.dagster_run.run_config.get("ops", {})
-                                .get("remove_stored_edition_op", {}).get("config", {}).get("edition", "")})
+def _removed_edition(run) -> str:
+    return run.run_config.get("ops", {}).get("remove_stored_edition_op", {}).get("config", {}).get("edition", "")
 
-    return panel_after_remove
+
+def build_panel_after_remove_sensor(remove_job, panel_job, default_status=DefaultSensorStatus.RUNNING):
+    return panel_rebuild_sensor(
+        "panel_after_remove_sensor", remove_job, panel_job, default_status=default_status,
+        description="After an edition is removed, rebuild the panel, checks, analysis and snapshot without it.",
+        tags=lambda run: {"provpanel/after_remove_of": _removed_edition(run)})

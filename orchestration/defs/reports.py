@@ -1,37 +1,32 @@
 """The edition-diff report: what the newest (or just-ingested) edition changed, in the run's metadata."""
 
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue
 
 from orchestration.defs.analysis import ANALYSIS_TABLES
+from orchestration.defs.report_asset import read_only_warehouse, report_asset, write_output
 from orchestration.defs.transform import dbt_model_key
 from orchestration.resources import ProvpanelPaths
 
 EDITION_DIFF = AssetKey(["reports", "edition_diff"])
 
 
-@asset(
-    key=EDITION_DIFF,
-    deps=[dbt_model_key("indicator_revisions"), *[AssetKey(["analysis", n]) for n in ANALYSIS_TABLES]],
-    group_name="publish",
-    kinds={"python"},
-    description="Cells the edition adds, cells it revises (old, new, which one the panel uses), and how "
-    "every model's key estimate moved. The edition is the one whose ingest triggered the run, else the "
-    "most recently published one.",
-    pool="warehouse",
-)
+DESCRIPTION = ("Cells the edition adds, cells it revises (old, new, which one the panel uses), and how every "
+               "model's key estimate moved. The edition is the one whose ingest triggered the run, else the "
+               "most recently published one.")
+
+
+@report_asset(EDITION_DIFF, group_name="publish", description=DESCRIPTION,
+              deps=[dbt_model_key("indicator_revisions"), *[AssetKey(["analysis", n]) for n in ANALYSIS_TABLES]])
 def edition_diff_report(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
     from provpanel.edition_diff import edition_diff
-    from provpanel.warehouse import open_warehouse
 
-    with open_warehouse(paths.warehouse, read_only=True) as con:
+    with read_only_warehouse(paths) as con:
         edition = context.run.tags.get("provpanel/after_ingest_of") or con.execute(
             "SELECT edition FROM raw.editions ORDER BY published DESC, edition DESC LIMIT 1"
         ).fetchone()[0]
         diff = edition_diff(con, edition)
     markdown = diff.to_markdown()
-    paths.outputs.mkdir(parents=True, exist_ok=True)
-    report_file = paths.outputs / f"edition_diff_{edition}.md"
-    report_file.write_text(markdown + "\n", encoding="utf-8")
+    report_file = write_output(paths, f"edition_diff_{edition}.md", markdown + "\n")
     context.log.info(diff.summary_line())
     return MaterializeResult(
         metadata={

@@ -15,10 +15,11 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_check_descriptions import dbt_test_description
-from orchestration.dbt_project import ensure_manifest, provpanel_dbt_project
+from orchestration.dbt_manifest import prepared_manifest
+from orchestration.dbt_project import provpanel_dbt_project
 from orchestration.resources import ProvpanelPaths, dbt_executable
 from orchestration.settings_resource import ProvpanelSettings
-from provpanel.config import dbt_vars, get_paths
+from provpanel.config import dbt_vars
 
 DBT_PROJECT = provpanel_dbt_project()
 
@@ -53,7 +54,7 @@ class ProvpanelDbtTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(
-    manifest=ensure_manifest(DBT_PROJECT),
+    manifest=prepared_manifest(),
     project=DBT_PROJECT,
     dagster_dbt_translator=ProvpanelDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
@@ -67,18 +68,17 @@ def provpanel_dbt_models(
     from provpanel.settings_record import record_settings
 
     resolved = settings.resolve(context.run.tags)
+    run_paths = paths.as_paths()  # this run's home, not the one the code location was loaded with
     # the dbt profile reads the warehouse path from the environment of its subprocess
-    os.environ["PROVPANEL_WAREHOUSE"] = str(paths.warehouse)
-    # the geography folder is a path, like the home: it comes from the environment
-    dbt_var_values = dbt_vars(resolved.stage(PANEL), get_paths())
+    os.environ["PROVPANEL_WAREHOUSE"] = str(run_paths.warehouse)
+    dbt_var_values = dbt_vars(resolved.stage(PANEL), run_paths.units_folder)
     # Unit tests check the models' SQL on fixed inputs, not the data: they run in the test suite
     # (tests/test_dbt_panel.py runs a plain `dbt build`), not in every production build.
     yield from dbt.cli(
         ["build", "--exclude-resource-type", "unit_test",
          "--vars", json.dumps(dbt_var_values, sort_keys=True)],
         context=context,
-        # this run's home, not the one the code location was loaded with
-        target_path=paths.home_dir / "dbt" / "target",
+        target_path=run_paths.dbt_target,
     ).stream()
     # reached only when dbt succeeded: the panel now is what these settings built
     record_settings(paths.warehouse, resolved, PANEL, context.run.run_id)

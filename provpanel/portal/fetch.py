@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from provpanel import config, harmonise
+from provpanel import harmonise
 from provpanel.edition_manifest import EDITION_NAME, load_manifest
 from provpanel.editions import FETCH_MARKER, MANIFEST_NAME
 from provpanel.errors import ExtractError
@@ -73,7 +73,9 @@ def parse_years(text: str | None) -> str | None:
 
 def default_years() -> str:
     """The panel's span (PROVPANEL_PANEL_START_YEAR/END_YEAR; `latest` ends last year)."""
-    settings = config.panel_settings()
+    from provpanel.settings import PANEL, resolve_settings
+
+    settings = resolve_settings().stage(PANEL)
     end = settings["panel_end_year"]
     if end == "latest":
         end = str(datetime.datetime.now(datetime.UTC).year - 1)

@@ -1,6 +1,7 @@
 """`provpanel build`: ingest every edition (one Dagster run per partition), then one run for
 dbt, the checks and the analysis. Runs are recorded in $PROVPANEL_HOME/dagster, so they show
-in the UI exactly as if launched there."""
+in the UI exactly as if launched there. What each edition needs comes from
+provpanel.edition_plan, the plan the UI's sensor follows too."""
 
 from __future__ import annotations
 
@@ -59,15 +60,6 @@ def _first_failure(result) -> str:
     return "unknown failure (see the run in the Dagster UI)"
 
 
-def _was_unchanged(result) -> bool:
-    """Whether the ingest run kept the stored edition as it was (its files' checksums unchanged)."""
-    for event in result.get_asset_materialization_events():
-        unchanged = event.materialization.metadata.get("unchanged")
-        if unchanged is not None:
-            return bool(unchanged.value)
-    return False
-
-
 def _checked_table(defs, asset_key) -> str:
     """The table a check guards, as analysts query it (a graph label may be shorter than it)."""
     table = defs.resolve_asset_graph().get(asset_key).metadata.get("dagster/table_name")
@@ -83,31 +75,6 @@ def _failed_checks(result) -> list:
             if not evaluation.passed:
                 failed.append(evaluation)
     return failed
-
-
-class _ManifestInBackground:
-    """`dbt parse` in a thread (the work is a subprocess, so it runs beside the ingest)."""
-
-    def __init__(self, paths, panel_settings: dict) -> None:
-        import threading
-
-        from orchestration.dbt_manifest import ensure_manifest_at
-
-        self._error: BaseException | None = None
-
-        def parse() -> None:
-            try:
-                ensure_manifest_at(paths.dbt_target, panel_settings=panel_settings)
-            except Exception as error:  # noqa: BLE001 - handed to the main thread by wait()
-                self._error = error
-
-        self._thread = threading.Thread(target=parse, name="dbt-parse", daemon=True)
-        self._thread.start()
-
-    def wait(self, *, raise_error: bool = True) -> None:
-        self._thread.join()
-        if self._error is not None and raise_error:
-            raise self._error
 
 
 def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0,
@@ -143,11 +110,10 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
 
 def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet: bool,
                       accept_changes: bool = False) -> int:
-    from provpanel.build_state import build_fingerprint, record_build, unchanged_since_last_build
+    from provpanel.build_state import build_fingerprint, unchanged_since_last_build
     from provpanel.dagster_env import prepare_dagster_home
     from provpanel.publish import published_path
     from provpanel.report import print_report
-    from provpanel.settings import PANEL
 
     started = time.monotonic()
     _say(f"provpanel build\n  editions:  {paths.editions}\n  home:      {paths.home}", quiet)
@@ -165,7 +131,11 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         print(f"provpanel build: {notice}", file=sys.stderr)
     if flags:
         _say("  settings:  " + ", ".join(f"{name}={value}" for name, value in flags.items()), quiet)
-    fingerprint = build_fingerprint(paths, resolved)
+    from provpanel.edition_plan import raise_first_error, read_edition_folders
+
+    folders = read_edition_folders(paths.editions)
+    raise_first_error(folders)  # a folder that cannot be read stops the build before any work
+    fingerprint = build_fingerprint(paths, resolved, folders)
     previous = unchanged_since_last_build(paths, fingerprint)
     if not force_ingest and previous:
         print(f"\nnothing changed since the build of {previous['finished_at']} (editions, settings, code): "
@@ -174,33 +144,54 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
 
     prepare_dagster_home(paths)
 
-    from provpanel.editions import list_editions
-
-    editions = list_editions(paths.editions)
-    if not editions:
+    if not folders:
         print(f"provpanel build: {paths.editions}: no edition folders with a manifest.yml", file=sys.stderr)
         return 2
-    from provpanel.edition_changes import changed_edition_message, changed_editions
+    from provpanel.edition_changes import changed_edition_message
+    from provpanel.edition_plan import plan_editions
 
-    changed = changed_editions(paths.warehouse, paths.editions, editions)
+    plan = plan_editions(folders, paths.warehouse)
+    changed = plan.changed
     if changed and not accept_changes:
         print(f"provpanel build: {changed_edition_message(changed)}; nothing was read or changed", file=sys.stderr)
         return 1
-    # dbt parse (a subprocess, 6-10 s on a fresh home) runs while the editions are ingested
-    manifest = _ManifestInBackground(paths, resolved.stage(PANEL))
+    from orchestration.dbt_manifest import start_partial_parse
+    from provpanel.config import dbt_vars
+    from provpanel.settings import PANEL
 
+    # dbt's parse for this home (a subprocess, 6-10 s on a fresh home) runs while the editions are
+    # ingested; the build's `dbt build` reuses it
+    parse = start_partial_parse(paths.dbt_target, paths.warehouse, dbt_vars(resolved.stage(PANEL), paths.units_folder))
+    try:
+        return _run_with_parse_started(paths, plan=plan, flags=flags,
+                                       force_ingest=force_ingest, quiet=quiet, accept_changes=accept_changes,
+                                       fingerprint=fingerprint, started=started, parse=parse)
+    finally:
+        parse.wait()  # never left running behind the build
+
+
+def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, quiet: bool,
+                            accept_changes: bool, fingerprint: str, started: float, parse) -> int:
     from dagster import DagsterInstance
 
-    from orchestration.ingest_definitions import ingest_defs
+    # one code location for every run (the dbt manifest is made once per project content)
+    from orchestration.definitions import defs
+    from provpanel.build_state import record_build
+    from provpanel.edition_plan import CHANGED, UNCHANGED
+    from provpanel.publish import published_path
+    from provpanel.report import print_report
+
     instance = DagsterInstance.get()
     _release_runs_of_killed_builds(instance, quiet)
-    known = set(instance.get_dynamic_partitions("editions"))
-    new = [e for e in editions if e not in known]
+    new = plan.to_register(instance.get_dynamic_partitions("editions"))
     if new:
         instance.add_dynamic_partitions("editions", new)
 
-    ingest_job = ingest_defs.resolve_job_def("ingest_edition")
-    for edition in editions:
+    ingest_job = defs.resolve_job_def("ingest_edition")
+    # every edition gets its run (an unchanged one's confirms it, reading nothing), so each
+    # build's runs show every edition
+    for planned in plan.editions:
+        edition = planned.edition
         result = ingest_job.execute_in_process(
             instance=instance,
             partition_key=edition,
@@ -212,18 +203,15 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         if not result.success:
             print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
                   file=sys.stderr)
-            manifest.wait(raise_error=False)  # the ingest's error is the one to report
             return 1
-        if any(c.edition == edition for c in changed):
+        if planned.status == CHANGED:
             _say(f"  re-read:   {edition} (changes accepted; old values kept in raw.superseded_extract_values)", quiet)
-        elif _was_unchanged(result):
+        elif planned.status == UNCHANGED and not force_ingest:
             _say(f"  unchanged: {edition} (same files as stored: not re-read)", quiet)
         else:
             _say(f"  ingested:  {edition}", quiet)
 
-    manifest.wait()  # raises dbt's own message if the project does not parse
-    from orchestration.definitions import defs
-
+    parse.wait()  # the build's dbt reuses it
     panel_job = defs.resolve_job_def("build_panel")
     # dbt's own progress lines go to the run's log file (and the UI), not the terminal
     log_path = paths.home / "logs" / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"
