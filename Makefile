@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.provpanel-installed
+# Two test processes, one a core of the 2-core CI machine; a file's tests stay on one worker,
+# so a build its tests share is made once. PYTEST_PARALLEL= runs them in one process.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: install demo test test-fast build ui sample lint lock clean bench
 
@@ -26,12 +29,12 @@ build: install
 # test needs Debian's chromium + chromium-driver: installed here when missing (as root).
 test: install
 	bash scripts/ensure_chromium.sh
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 # While working: every test but the slow ones (full builds), the browser test and the readers
 # of the real downloads (markers in pyproject.toml); under two minutes. `make test` runs all.
 test-fast: install
-	$(BIN)/pytest -m "not slow and not browser and not real_data"
+	$(BIN)/pytest $(PYTEST_PARALLEL) -m "not slow and not browser and not real_data"
 
 ui: install
 	$(BIN)/provpanel ui
