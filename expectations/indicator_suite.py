@@ -249,6 +249,7 @@ def prepare_indicator_frame(values: pd.DataFrame, published: Mapping[str, object
 def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping | None = None) -> pd.DataFrame:
     """The validated frame from a warehouse's raw tables (opened read-only)."""
     from provpanel.raw_schema import DECLARED_REVISIONS
+    from provpanel.warehouse import table_exists
 
     thresholds = thresholds or load_thresholds()["indicators"]
     with _connect() as con:
@@ -258,9 +259,7 @@ def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping |
                     "value, in_catalog FROM warehouse.raw.extract_values")
         con.execute("CREATE TEMP VIEW input_editions AS SELECT edition, published::VARCHAR AS published "
                     "FROM warehouse.raw.editions")
-        has_declared = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'warehouse' AND schema_name = 'raw' "
-            "AND table_name = ?", [DECLARED_REVISIONS.name.split(".")[1]]).fetchall()[0][0]
+        has_declared = table_exists(con, *DECLARED_REVISIONS.name.split("."), database="warehouse")
         declared = (con.execute(f"SELECT * FROM warehouse.{DECLARED_REVISIONS.name}").df() if has_declared
                     else None)
         _register_inputs(con, thresholds, declared)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from provpanel.warehouse import table_exists
+
 STATUS_ORDER = ["observed", "filled", "missing"]  # heat-map categories (marts.indicator_coverage.status)
 NO_PORTAL_CODE = "no portal code in seed portal_indicator_codes"
 
@@ -47,26 +49,20 @@ def year_runs(years: Iterable[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-def _table_exists(con, schema: str, name: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-    ).fetchone()[0] > 0
-
-
 def load_coverage(con) -> CoverageReport:
     """The coverage report from an open warehouse or published snapshot (read-only is enough)."""
     from analysis.availability import model_estimability
     from analysis.specs import VARIANT_MODELS, paper_models
 
     for name in ("indicator_coverage", "variable_availability", "province_year_panel"):
-        if not _table_exists(con, "marts", name):
+        if not table_exists(con, "marts", name):
             raise FileNotFoundError(f"marts.{name} is not in the warehouse; run `provpanel build` first")
     indicators = con.execute("SELECT * FROM marts.indicator_coverage ORDER BY indicator, year").df()
     variables = con.execute("SELECT * FROM marts.variable_availability ORDER BY variable").df()
     panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
     inputs = con.execute("SELECT variable, indicator FROM lookups.model_variable_inputs").df()
     portal = (con.execute("SELECT indicator, portal_db, portal_code FROM lookups.portal_indicator_codes").df()
-              if _table_exists(con, "lookups", "portal_indicator_codes")
+              if table_exists(con, "lookups", "portal_indicator_codes")
               else pd.DataFrame(columns=["indicator", "portal_db", "portal_code"]))
 
     reasons = {row.variable: row.reason for row in variables.itertuples(index=False) if row.reason}
@@ -205,7 +201,7 @@ def left_out_warnings(warehouse: Path) -> list[str]:
     from provpanel.warehouse import open_warehouse
 
     with open_warehouse(warehouse, read_only=True) as con:
-        if not _table_exists(con, "marts", "indicator_coverage"):
+        if not table_exists(con, "marts", "indicator_coverage"):
             return []
         rows = con.execute("""SELECT indicator, list(year ORDER BY year) FROM marts.indicator_coverage
                               WHERE is_left_out GROUP BY indicator ORDER BY indicator""").fetchall()

@@ -47,7 +47,7 @@ def _stored_checksums(con: duckdb.DuckDBPyConnection, edition: str, manifest_sha
     """The stored edition's file checksums; editions stored before raw.edition_files existed
     know their data files' (raw.extract_values) and the manifest's."""
     rows = con.execute(f"SELECT file, file_sha256 FROM {EDITION_FILES.name} WHERE edition = ?",
-                       [edition]).fetchall() if _has_table(con, "edition_files") else []
+                       [edition]).fetchall() if warehouse.table_exists(con, "raw", "edition_files") else []
     if rows:
         return dict(rows)
     rows = con.execute("SELECT DISTINCT file, file_sha256 FROM raw.extract_values WHERE edition = ?",
@@ -55,16 +55,11 @@ def _stored_checksums(con: duckdb.DuckDBPyConnection, edition: str, manifest_sha
     return {**dict(rows), "manifest.yml": manifest_sha256}
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
-                       [name]).fetchone()[0] > 0
-
-
 def changes_since_ingest(con: duckdb.DuckDBPyConnection, edition: str, fingerprint: str,
                          checksums: dict[str, str]) -> EditionChanges | None:
     """None when the edition is not stored, or stored with these very files; else what changed.
     `fingerprint`, `checksums`: provpanel.ingest.edition_fingerprint of the folder as it is."""
-    if not _has_table(con, "editions"):
+    if not warehouse.table_exists(con, "raw", "editions"):
         return None
     row = con.execute("SELECT files_sha256, manifest_sha256 FROM raw.editions WHERE edition = ?",
                       [edition]).fetchone()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from provpanel.warehouse import table_exists
+
 KEY_TERMS = ("ic", "ic2")  # the paper's coefficient of interest in every model
 MAX_ROWS_IN_MARKDOWN = 30
 
@@ -75,12 +77,6 @@ class EditionDiff:
         return "\n".join(parts)
 
 
-def _has_table(con, schema: str, table: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-    ).fetchone()[0] > 0
-
-
 def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     editions = con.execute("SELECT edition, published FROM raw.editions ORDER BY published, edition").df()
     if edition not in set(editions["edition"]):
@@ -141,7 +137,7 @@ def _max_revision_share() -> float:
 
 def _declared(con, edition: str, revised: pd.DataFrame) -> list[bool]:
     """Whether the edition's manifest declares each revised cell (raw.declared_revisions)."""
-    if revised.empty or not _has_table(con, "raw", "declared_revisions"):
+    if revised.empty or not table_exists(con, "raw", "declared_revisions"):
         return [False] * len(revised)
     spans = con.execute("SELECT indicator, first_year, last_year FROM raw.declared_revisions WHERE edition = ?",
                         [edition]).fetchall()
@@ -150,7 +146,7 @@ def _declared(con, edition: str, revised: pd.DataFrame) -> list[bool]:
 
 
 def _estimate_shifts(con, edition: str) -> pd.DataFrame:
-    if not _has_table(con, "analysis", "estimate_history"):
+    if not table_exists(con, "analysis", "estimate_history"):
         return pd.DataFrame()
     history = con.execute(
         "SELECT run_id, built_at, editions, model_id, term, estimate, std_error FROM analysis.estimate_history"

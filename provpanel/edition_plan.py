@@ -106,10 +106,9 @@ class EditionPlan:
 
 
 def _stored_fingerprints(con) -> dict[str, str]:
-    has_table = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'editions'"
-    ).fetchone()[0]
-    if not has_table:
+    from provpanel.warehouse import table_exists
+
+    if not table_exists(con, "raw", "editions"):
         return {}
     return dict(con.execute("SELECT edition, files_sha256 FROM raw.editions").fetchall())
 

@@ -50,9 +50,7 @@ def stored_editions(warehouse_path: Path) -> dict[str, tuple[datetime, int]]:
     if not Path(warehouse_path).exists():
         return {}
     with warehouse.open_warehouse(warehouse_path, read_only=True, wait_seconds=10) as con:
-        has_table = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
-                                "AND table_name = 'editions'").fetchone()[0]
-        if not has_table:
+        if not warehouse.table_exists(con, "raw", "editions"):
             return {}
         rows = con.execute("SELECT edition, loaded_at, n_values FROM raw.editions ORDER BY edition").fetchall()
     return {edition: (loaded_at, n_values) for edition, loaded_at, n_values in rows}

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import duckdb
 
+from provpanel.warehouse import table_exists
+
 PUBLISHED_SCHEMAS = ("raw", "lookups", "marts", "analysis")
 PARQUET_TABLES = ("marts.province_year_panel", "marts.indicator_revisions", "marts.panel_input_cells")
 
@@ -264,10 +266,7 @@ def _write_parquet(snapshot: Path, folder: Path) -> list[Path]:
     try:
         for table in PARQUET_TABLES:
             schema, name = table.split(".")
-            exists = con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-            ).fetchone()[0]
-            if not exists:
+            if not table_exists(con, schema, name):
                 continue
             final = folder / f"{name}.parquet"
             con.execute(f"COPY {table} TO {_literal(str(final))} (FORMAT parquet)")

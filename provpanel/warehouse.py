@@ -65,6 +65,14 @@ def open_warehouse(path: Path, *, read_only: bool = False, wait_seconds: float =
         con.close()
 
 
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str, *, database: str | None = None) -> bool:
+    """Whether schema.name exists (in `database`, an attached one, if given)."""
+    return con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?"
+        " AND (? IS NULL OR database_name = ?)", [schema, name, database, database]
+    ).fetchone()[0] > 0
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table in RAW_TABLES:

@@ -89,6 +89,16 @@ def open_group(driver, server, group: str) -> None:
     driver.get(f"{server.base_url}/locations/{LOCATION}/asset-groups/{group}")
 
 
+def open_panel_suite_check(driver, server) -> None:
+    """The panel asset's Checks tab, filtered to the blocking GX check, its detail opened."""
+    driver.get(f"{server.base_url}/assets/marts/province_panel?view=checks")
+    check_filter = WebDriverWait(driver, PAGE_TIMEOUT).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder='Filter checks']"))[0]
+    check_filter.send_keys("panel_suite")
+    wait_for_texts(driver, server, ["panel_suite"], "checks of province_year_panel")
+    driver.find_elements(By.XPATH, _xpath_text("panel_suite"))[0].click()
+
+
 def test_ui_listens_on_loopback_only(ui_server):
     sockets = listening_sockets(ui_server)
     on_port = [s for s in sockets if s[2] == ui_server.port]
@@ -162,12 +172,7 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
     group_png = save_screenshot(browser, "analysis_group.png")
 
     # The blocking Great Expectations check, on the panel asset's Checks tab.
-    browser.get(f"{ui_server.base_url}/assets/marts/province_panel?view=checks")
-    check_filter = WebDriverWait(browser, PAGE_TIMEOUT).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder='Filter checks']"))[0]
-    check_filter.send_keys("panel_suite")
-    wait_for_texts(browser, ui_server, ["panel_suite"], "checks of province_year_panel")
-    browser.find_elements(By.XPATH, _xpath_text("panel_suite"))[0].click()
+    open_panel_suite_check(browser, ui_server)
     WebDriverWait(browser, PAGE_TIMEOUT).until(
         lambda d: "checkDetail=panel_suite" in d.current_url
         and "blocking" in d.find_element(By.TAG_NAME, "body").text
@@ -368,12 +373,7 @@ def test_check_descriptions_failed_check_and_offline_data_docs(ui_server, browse
     assert run["status"] == "FAILURE", run_error_summary(run)
     assert "blocking asset check failed" in run_error_summary(run) and "panel_suite" in run_error_summary(run)
 
-    browser.get(f"{ui_server.base_url}/assets/marts/province_panel?view=checks")
-    check_filter = WebDriverWait(browser, PAGE_TIMEOUT).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "input[placeholder='Filter checks']"))[0]
-    check_filter.send_keys("panel_suite")
-    wait_for_texts(browser, ui_server, ["panel_suite"], "checks of province_year_panel")
-    browser.find_elements(By.XPATH, _xpath_text("panel_suite"))[0].click()
+    open_panel_suite_check(browser, ui_server)
     bound = f"0 <= value <= {tu_max:g}"
     wait_for_body(browser, ui_server, ["Great Expectations suite on the panel", "Failed",
                                        "expect_column_values_to_be_between", bound,
