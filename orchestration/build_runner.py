@@ -167,6 +167,11 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
                                        force_ingest=force_ingest, quiet=quiet, accept_changes=accept_changes,
                                        fingerprint=fingerprint, started=started, parse=parse)
     finally:
+        # the build waits for the parse before dbt; still running here means the build ended
+        # before dbt (an edition failed): its result is not needed, so it does not delay the
+        # error. A partial parse file cut short is one dbt reads as absent and parses afresh.
+        if parse.poll() is None:
+            parse.terminate()
         parse.wait()  # never left running behind the build
 
 

@@ -7,7 +7,10 @@ runs every test; `make test-fast` leaves those three out.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import subprocess
 import tempfile
 
 import pytest
@@ -25,9 +28,19 @@ def sample_build(tmp_path_factory):
     """One full `provpanel build` of the bundled sample into a temporary home, shared by tests
     that only read its results (a build costs about a minute). No test writes to this home: a
     test that builds on it again, or changes its editions, works on a copy
-    (`cli_helpers.copy_home`)."""
-    home = tmp_path_factory.mktemp("sample-home")
-    completed = run_provpanel(["build"], home=home)
+    (`cli_helpers.copy_home`). Under pytest-xdist the workers share it too: the first worker
+    to ask builds it in the session's common temporary folder, the others wait on a lock and
+    read the outcome it recorded."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    home, outcome = shared / "sample-home", shared / "sample-build.json"
+    with open(shared / "sample-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if not outcome.exists():
+            done = run_provpanel(["build"], home=home)
+            outcome.write_text(json.dumps({"args": done.args, "returncode": done.returncode,
+                                           "stdout": done.stdout, "stderr": done.stderr}))
+    completed = subprocess.CompletedProcess(**json.loads(outcome.read_text()))
     assert completed.returncode == 0, f"build failed:\nSTDOUT:\n{completed.stdout}\nSTDERR:\n{completed.stderr}"
     return home, completed
 

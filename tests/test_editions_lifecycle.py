@@ -17,7 +17,7 @@ import shutil
 
 import duckdb
 import pytest
-from cli_helpers import copy_home, run_provpanel
+from cli_helpers import copy_home, run_provpanel, run_provpanel_in_process
 from dagster import DagsterInstance, SkipReason, build_sensor_context, instance_for_test
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
@@ -331,7 +331,7 @@ def test_changed_edition_accepted_then_removed_end_to_end(sample_build, tmp_path
     (editions / "scans").mkdir()  # a folder without manifest: named by every build, never read
     (editions / "scans" / "page1.csv").write_text("x", encoding="utf-8")
     # the sample is built already (the copied home): this build names the folder and does no work
-    first = run_provpanel(["build"], home=home, editions=editions)
+    first = run_provpanel_in_process(["build"], home=home, editions=editions)
     assert first.returncode == 0, first.stderr
     assert f"skipped {editions / 'scans'}: no manifest.yml" in first.stderr
     warehouse, published = home / "warehouse.duckdb", home / "published" / "provpanel.duckdb"
@@ -340,11 +340,11 @@ def test_changed_edition_accepted_then_removed_end_to_end(sample_build, tmp_path
     # a file of an ingested edition is edited: the build stops, naming it
     target = editions / "csy2022" / "AnnualbyProvince.csv"
     target.write_bytes(target.read_bytes().replace(b"\n", b"\r\n"))
-    stopped = run_provpanel(["build"], home=home, editions=editions)
+    stopped = run_provpanel_in_process(["build"], home=home, editions=editions)
     assert stopped.returncode == 1
     assert "edition csy2022 changed since it was ingested (changed: AnnualbyProvince.csv)" in stopped.stderr
 
-    accepted = run_provpanel(["build", "--accept-changes"], home=home, editions=editions)
+    accepted = run_provpanel_in_process(["build", "--accept-changes"], home=home, editions=editions)
     assert accepted.returncode == 0, accepted.stderr
     assert "unchanged: csy2021" in accepted.stdout and "re-read:   csy2022" in accepted.stdout
     assert "ingested:  csy2021" not in accepted.stdout

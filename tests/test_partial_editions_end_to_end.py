@@ -16,7 +16,7 @@ import shutil
 import duckdb
 import openpyxl
 import pytest
-from cli_helpers import NBS_REAL_DIR, run_provpanel
+from cli_helpers import NBS_REAL_DIR, run_provpanel, run_provpanel_in_process
 from real_editions import REAL_FILES, write_real_editions
 
 from provpanel.config import SAMPLE_EDITIONS_DIR
@@ -41,7 +41,7 @@ def _section(markdown: str, title: str) -> list[dict[str, str]]:
 
 
 def _build(home, editions):
-    completed = run_provpanel(["build"], home=home, editions=editions)
+    completed = run_provpanel_in_process(["build"], home=home, editions=editions)
     assert completed.returncode == 0, f"build failed:\nSTDOUT:\n{completed.stdout}\nSTDERR:\n{completed.stderr}"
     return completed
 

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 import yaml
-from cli_helpers import SAMPLE_EDITIONS_DIR, copy_home, run_provpanel
+from cli_helpers import SAMPLE_EDITIONS_DIR, copy_home, run_provpanel, run_provpanel_in_process
 from portal_server import PortalServer, Series, answer, self_signed_certificate, small_portal
 
 from provpanel.edition_manifest import load_manifest
@@ -432,7 +432,7 @@ def test_fetched_edition_revises_the_panel(sample_build, tmp_path):
                                    home=home, editions=editions, extra_env=_env(server), timeout=120)
         assert unfinished.returncode == 1
 
-    built = run_provpanel(["build"], home=home, editions=editions)
+    built = run_provpanel_in_process(["build"], home=home, editions=editions)
     assert built.returncode == 0, f"STDOUT:\n{built.stdout}\nSTDERR:\n{built.stderr}"
     assert "skipped portal2027: its fetch has not finished" in built.stderr
     with open_warehouse(home / "published" / "provpanel.duckdb", read_only=True) as con:

@@ -11,7 +11,7 @@ import sys
 
 import duckdb
 import pytest
-from cli_helpers import run_provpanel
+from cli_helpers import run_provpanel_in_process
 
 from provpanel import harmonise
 from provpanel.config import REPO_ROOT, SEEDS_DIR
@@ -87,7 +87,7 @@ def test_the_pipeline_builds_a_panel_of_sub_provincial_units(tmp_path):
     generator.write_scale("prefecture", tmp_path / "scale", per_province=2)
     geography = tmp_path / "scale" / "geography"
     home = tmp_path / "home"
-    completed = run_provpanel(["build", "--quiet"], home=home, editions=tmp_path / "scale" / "editions",
+    completed = run_provpanel_in_process(["build", "--quiet"], home=home, editions=tmp_path / "scale" / "editions",
                               extra_env={"PROVPANEL_GEOGRAPHY": str(geography)})
     assert completed.returncode == 0, f"build failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-4000:]}"
     expected_units = {unit.province.code for unit in generator.scale_units("prefecture", per_province=2)}

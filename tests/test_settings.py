@@ -9,7 +9,7 @@ import inspect
 import duckdb
 import pytest
 import yaml
-from cli_helpers import copy_home, run_provpanel
+from cli_helpers import copy_home, run_provpanel, run_provpanel_in_process
 
 from provpanel.config import DBT_PROJECT_DIR, REPO_ROOT, SAMPLE_EDITIONS_DIR, Paths
 from provpanel.settings import (
@@ -182,7 +182,7 @@ def cli_build(sample_build, tmp_path_factory):
     a copy of the sample build (the editions are stored already: the settings make the build
     run the panel, checks and analysis again)."""
     home = copy_home(sample_build[0], tmp_path_factory.mktemp("settings-home") / "home")
-    completed = run_provpanel(["build", "--break-year", "2016"], home=home,
+    completed = run_provpanel_in_process(["build", "--break-year", "2016"], home=home,
                               extra_env={"PROVPANEL_BOOTSTRAP_REPS": "99"})
     assert completed.returncode == 0, f"STDOUT:\n{completed.stdout}\nSTDERR:\n{completed.stderr}"
     return home, completed

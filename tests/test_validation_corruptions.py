@@ -10,7 +10,7 @@ import shutil
 
 import duckdb
 import pytest
-from cli_helpers import run_provpanel
+from cli_helpers import run_provpanel_in_process
 
 from expectations.panel_suite import validate_panel
 from expectations.raw_suite import prepare_raw_frame, validate_raw
@@ -133,7 +133,7 @@ def test_inflated_trade_edition_stops_the_analysis_and_publication(sample_build,
         runs_before = con.execute("SELECT count(DISTINCT run_id) FROM analysis.estimate_history").fetchone()
 
     # csy2021 is already ingested: its changed files are re-read only when the user says so
-    completed = run_provpanel(["build", "--accept-changes"], home=home, editions=editions)
+    completed = run_provpanel_in_process(["build", "--accept-changes"], home=home, editions=editions)
 
     assert completed.returncode == 1
     assert "blocking checks failed" in completed.stderr and "the analysis was not run" in completed.stderr

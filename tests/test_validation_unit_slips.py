@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from cli_helpers import run_provpanel
+from cli_helpers import run_provpanel_in_process
 
 from expectations.indicator_suite import (
     DECLARED_REVISION_COLUMNS,
@@ -266,7 +266,7 @@ def test_fiscal_file_declared_in_wan_yuan_stops_the_publication(sample_build, tm
     published_before = _sha256(published_path(home))
 
     # csy2022 is already ingested: its changed manifest is re-read only when the user says so
-    completed = run_provpanel(["build", "--accept-changes"], home=home, editions=editions)
+    completed = run_provpanel_in_process(["build", "--accept-changes"], home=home, editions=editions)
 
     assert completed.returncode == 1, completed.stderr
     assert "blocking checks failed" in completed.stderr
@@ -283,7 +283,7 @@ def test_new_edition_with_a_provinces_gdp_times_ten_is_blocked(sample_build, tmp
     _new_edition_with_guangdong_gdp_scaled(editions, 10)
     published_before = _sha256(published_path(home))
 
-    completed = run_provpanel(["build"], home=home, editions=editions)
+    completed = run_provpanel_in_process(["build"], home=home, editions=editions)
 
     assert completed.returncode == 1, completed.stderr
     assert "csy2023/分省年度数据.csv: province 44" in completed.stderr
@@ -302,7 +302,7 @@ def test_new_edition_with_a_declared_revision_is_published(sample_build, tmp_pat
         editions, 1.6, whole_series=True,
         revisions=[{"indicator": "gdp", "years": [2001, 2021], "reason": "economic census"}])
 
-    completed = run_provpanel(["build"], home=home, editions=editions)
+    completed = run_provpanel_in_process(["build"], home=home, editions=editions)
 
     assert completed.returncode == 0, completed.stderr
     with duckdb.connect(str(published_path(home)), read_only=True) as con:
