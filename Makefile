@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.provpanel-installed
 # Two test processes, one a core of the 2-core CI machine; a file's tests stay on one worker,
 # so a build its tests share is made once. PYTEST_PARALLEL= runs them in one process.
-PYTEST_PARALLEL ?= -n 2 --dist loadfile
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: install demo test test-fast build ui sample lint lock clean bench
 
