@@ -3,8 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.provpanel-installed
-# Two test processes, one a core of the 2-core CI machine; a file's tests stay on one worker,
-# so a build its tests share is made once. PYTEST_PARALLEL= runs them in one process.
+# Two test processes, one a core of the 2-core CI machine (a third is no faster: the suite is
+# CPU-bound); a file's tests stay on one worker, so a build its tests share is made once, and
+# files are handed out in collection order, the longest first (tests/conftest.py).
+# PYTEST_PARALLEL= runs them in one process.
 PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 .PHONY: install demo test test-fast build ui sample lint lock clean bench
