@@ -11,7 +11,7 @@ The broken copies keep the editions' names, so each build says `--accept-changes
 are immutable: without it the changed edition is refused before it is read, see
 test_editions_lifecycle.py); the broken file is then read and must fail.
 
-Most cases call `provpanel.cli.main` in-process (a CLI process costs ~10 s of imports); the
+Most cases run `provpanel` in this process (`run_provpanel_in_process`: a CLI process costs ~10 s of imports); the
 cases with awkward path names go through the real `provpanel` executable.
 """
 
@@ -25,11 +25,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from bad_input_corpus import AWKWARD_EDITIONS_ROOT, CASES, BrokenInput, copy_sample_editions
-from cli_helpers import copy_home, run_provpanel
+from cli_helpers import copy_home, run_provpanel, run_provpanel_in_process
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus
 
-from provpanel import cli
-from provpanel.config import get_paths
 from provpanel.errors import ExtractError
 from provpanel.extracts.text import decode
 
@@ -127,23 +125,10 @@ def good_build(sample_build, tmp_path_factory) -> GoodBuild:
     return GoodBuild(home, editions, state)
 
 
-def build_in_process(home: Path, editions: Path, monkeypatch, capsys) -> tuple[int, str]:
-    """`provpanel build` through `provpanel.cli.main` in this process: (exit status, stderr)."""
-    monkeypatch.setenv("PROVPANEL_HOME", str(home))
-    monkeypatch.setenv("PROVPANEL_EDITIONS", str(editions))
-    # The build sets these two itself; registering them here restores them after the test.
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster"))
-    monkeypatch.setenv("PROVPANEL_WAREHOUSE", str(home / "warehouse.duckdb"))
-    assert (get_paths().home, get_paths().editions) == (home.resolve(), editions.resolve())
-    capsys.readouterr()
-    status = cli.main(["build", "--accept-changes"])  # the broken edition is a changed one: read it
-    return status, capsys.readouterr().err
-
-
-def parse_in_process(path: Path, args: tuple[str, ...], capsys) -> tuple[int, str]:
-    capsys.readouterr()
-    status = cli.main(["parse", str(path), *args])
-    return status, capsys.readouterr().err
+def build_in_process(home: Path, editions: Path) -> tuple[int, str]:
+    """`provpanel build` in this process (the broken edition is a changed one: read it)."""
+    completed = run_provpanel_in_process(["build", "--accept-changes"], home=home, editions=editions)
+    return completed.returncode, completed.stderr
 
 
 def failure_message(stderr: str, edition: str) -> str:
@@ -187,7 +172,7 @@ def test_corpus_covers_the_brief():
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_broken_edition_fails_cleanly_and_changes_nothing(case, good_build, tmp_path, monkeypatch, capsys):
+def test_broken_edition_fails_cleanly_and_changes_nothing(case, good_build, tmp_path):
     home = good_build.home
     editions = copy_sample_editions(tmp_path / case.editions_root)
     case.apply(editions)
@@ -197,7 +182,7 @@ def test_broken_edition_fails_cleanly_and_changes_nothing(case, good_build, tmp_
         completed = run_provpanel(["build", "--accept-changes"], home=home, editions=editions, timeout=300)
         status, stderr = completed.returncode, completed.stderr
     else:
-        status, stderr = build_in_process(home, editions, monkeypatch, capsys)
+        status, stderr = build_in_process(home, editions)
 
     assert status == 1, stderr
     assert "Traceback" not in stderr
@@ -222,13 +207,14 @@ def test_broken_edition_fails_cleanly_and_changes_nothing(case, good_build, tmp_
             completed = run_provpanel(["parse", str(path), *case.parse_args], home=home, editions=editions)
             status, stderr = completed.returncode, completed.stderr
         else:
-            status, stderr = parse_in_process(path, case.parse_args, capsys)
+            completed = run_provpanel_in_process(["parse", str(path), *case.parse_args], home=home, editions=editions)
+            status, stderr = completed.returncode, completed.stderr
         assert status == 1, stderr
         assert "Traceback" not in stderr
         assert stderr == f"provpanel parse: {message.replace(case.expected_file(editions), str(path), 1)}\n"
 
 
-def test_in_process_builds_follow_the_environment_per_call(good_build, tmp_path, monkeypatch, capsys):
+def test_in_process_builds_follow_the_environment_per_call(good_build, tmp_path):
     """Two homes in one process: each build's paths and Dagster runs go where the environment
     points at the time of the call, not where an earlier call pointed."""
     case = next(case for case in CASES if case.name == "truncated_xlsx")  # fails on csy2021 at once
@@ -237,14 +223,14 @@ def test_in_process_builds_follow_the_environment_per_call(good_build, tmp_path,
     other_home = tmp_path / "other-home"
     runs_in_good_home = set(dagster_runs(good_build.home))
 
-    status, stderr = build_in_process(other_home, editions, monkeypatch, capsys)
+    status, stderr = build_in_process(other_home, editions)
     assert status == 1 and case.expected_prefix(editions) in stderr
     other_runs = dagster_runs(other_home)
     assert [run.status for run in other_runs.values()] == [DagsterRunStatus.FAILURE]
     assert set(dagster_runs(good_build.home)) == runs_in_good_home
     assert not (other_home / "published").exists()
 
-    status, stderr = build_in_process(good_build.home, editions, monkeypatch, capsys)
+    status, stderr = build_in_process(good_build.home, editions)
     assert status == 1 and case.expected_prefix(editions) in stderr
     assert len(set(dagster_runs(good_build.home)) - runs_in_good_home) == 1
     assert set(dagster_runs(other_home)) == set(other_runs)
