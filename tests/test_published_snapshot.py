@@ -8,9 +8,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import duckdb
+import psutil
 import pytest
 from cli_helpers import PROVPANEL_BIN, copy_home, run_provpanel
 
@@ -114,8 +116,8 @@ open(out, "w").write(f"{ok} {failed}\n" + "\n".join(errors[:5]))
 def forced_build_under_readers(sample_build, tmp_path_factory):
     """A copy of the sample build rebuilt with `build --force` while three readers read its
     snapshot and a second build is started beside it. The two tests below share this one forced
-    build: the readers' and the second build's outcome, and the build's duration, which spreads
-    the kills over a build. The shared sample home is never rebuilt."""
+    build: the readers' and the second build's outcome, and the home the kills then work on.
+    The shared sample home is never rebuilt."""
     tmp_path = tmp_path_factory.mktemp("forced-build")
     home = copy_home(sample_build[0], tmp_path / "home")
     snapshot = published_path(home)
@@ -127,25 +129,23 @@ def forced_build_under_readers(sample_build, tmp_path_factory):
         for i in range(3)
     ]
     env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
-    started = time.monotonic()
     build = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(3)
         second = run_provpanel(["build"], home=home, timeout=120)
         _, err = build.communicate(timeout=900)
-        duration = time.monotonic() - started
     finally:
         build.kill()  # a no-op unless something above failed
         stop.write_text("stop")
         for reader in readers:
             reader.wait(timeout=60)
     outcomes = [(tmp_path / f"reader{i}.txt").read_text() for i in range(3)]
-    return home, build.returncode, err, duration, second, outcomes
+    return home, build.returncode, err, second, outcomes
 
 
 def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(forced_build_under_readers):
-    _, returncode, err, _, second, outcomes = forced_build_under_readers
+    _, returncode, err, second, outcomes = forced_build_under_readers
     assert second.returncode == 3, second.stderr
     assert "another build is running" in second.stderr and "--wait" in second.stderr
     assert returncode == 0, err
@@ -155,27 +155,74 @@ def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(forced
         assert ok > 20  # they really read throughout the build
 
 
-@pytest.mark.parametrize("fractions", [(0.03, 0.12, 0.3, 0.5, 0.7, 0.9)])
-def test_build_killed_at_any_moment_leaves_snapshot_intact(forced_build_under_readers, fractions):
-    """SIGKILL a build at six moments spread over its run; each time the published snapshot is
-    the old one or a complete new one, and the next build needs no repair."""
-    home, returncode, err, duration, _, _ = forced_build_under_readers
-    assert returncode == 0, err  # the forced build that timed a build
+def _dbt_build_running_for(build: subprocess.Popen, seconds: float) -> bool:
+    """The build's `dbt build` subprocess has run at least `seconds`."""
+    try:
+        children = psutil.Process(build.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return False
+    for child in children:
+        try:
+            if "build" in child.cmdline() and any(part.endswith("dbt") for part in child.cmdline()):
+                return time.time() - child.create_time() >= seconds
+        except psutil.NoSuchProcess:
+            continue
+    return False
+
+
+def _kill_moments(home):
+    """The moments a build is killed at, each recognised by what the build has done by then (not
+    by a share of a timed build, which on a loaded machine may come after the build has ended):
+    name -> predicate(build process, seconds since start, lines printed so far)."""
+    run_results = home / "dbt" / "target" / "run_results.json"
+    versions = home / "published" / "versions"
+    current = home / "published" / "current"
+    before = {"run_results": run_results.stat().st_mtime, "current": os.readlink(current),
+              "staging": set(versions.glob(".*.tmp"))}  # a killed publication's, removed by the next build
+    return {
+        "starting up": lambda build, elapsed, lines: elapsed >= 0.5,
+        "between the two editions' ingests": lambda build, elapsed, lines: any("ingested:" in line for line in lines),
+        "in dbt's build": lambda build, elapsed, lines: _dbt_build_running_for(build, 2.0),
+        "in the checks and analysis": lambda build, elapsed, lines: (
+            run_results.exists() and run_results.stat().st_mtime > before["run_results"]),
+        "writing the new version aside": lambda build, elapsed, lines: bool(
+            set(versions.glob(".*.tmp")) - before["staging"]),
+        "just after the switch to the new version": lambda build, elapsed, lines: (
+            os.readlink(current) != before["current"]),
+    }
+
+
+def test_build_killed_at_any_moment_leaves_snapshot_intact(forced_build_under_readers):
+    """SIGKILL a forced build at six moments from start-up to just after the new version is
+    switched in; each time the published snapshot is the old one or a complete new one, and the
+    next build needs no repair."""
+    home, returncode, err, _, _ = forced_build_under_readers
+    assert returncode == 0, err  # the forced build under readers
     snapshot = published_path(home)
     digest_before = _panel_digest(snapshot)
     env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
-    for fraction in fractions:
+    for moment in _kill_moments(home):
+        reached = _kill_moments(home)[moment]  # judged against the home as this build finds it
         sha_before = _sha256(snapshot)
-        process = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        build = subprocess.Popen([PROVPANEL_BIN, "build", "--force"], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=lines.extend, args=(build.stdout,), daemon=True)
+        reader.start()
+        started = time.monotonic()
         try:
-            process.wait(timeout=duration * fraction)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the build and its dbt subprocess
-            process.wait(timeout=30)
+            while not reached(build, time.monotonic() - started, list(lines)):
+                assert build.poll() is None, f"the build ended (status {build.returncode}) before the moment {moment!r}"
+                assert time.monotonic() - started < 600, f"the build never reached {moment!r}"
+                time.sleep(0.01)
+            assert build.poll() is None, f"the build ended as it reached {moment!r}: the kill would not land"
+        finally:
+            os.killpg(build.pid, signal.SIGKILL)  # the build and its dbt subprocesses
+            build.wait(timeout=30)
+            reader.join(timeout=30)
         # the published file is either untouched or a complete new version
-        assert _sha256(snapshot) == sha_before or _panel_digest(snapshot) == digest_before
-        assert _panel_digest(snapshot) == digest_before
+        assert _sha256(snapshot) == sha_before or _panel_digest(snapshot) == digest_before, moment
+        assert _panel_digest(snapshot) == digest_before, moment
     final = run_provpanel(["build", "--quiet"], home=home)
     assert final.returncode == 0, final.stderr
     assert _panel_digest(snapshot) == digest_before
