@@ -16,12 +16,20 @@ NBS_REAL_DIR = REPO_ROOT.parent / "shared" / "data" / "nbs_real"
 PROVPANEL_BIN = str(Path(sys.executable).with_name("provpanel"))
 
 
+def provpanel_env(home: Path, editions: Path = SAMPLE_EDITIONS_DIR, extra_env: dict | None = None) -> dict:
+    """The environment a test gives `provpanel`: this process's, with the home and editions
+    folder; DAGSTER_HOME and PROVPANEL_WAREHOUSE left out, as provpanel derives them from the home."""
+    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(editions)}
+    for name in ("DAGSTER_HOME", "PROVPANEL_WAREHOUSE"):
+        env.pop(name, None)
+    env.update(extra_env or {})
+    return env
+
+
 def run_provpanel(args: list[str], *, home: Path, editions: Path = SAMPLE_EDITIONS_DIR,
                   timeout: float = 900, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the installed `provpanel` command in a subprocess, as a user would."""
-    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(editions)}
-    env.pop("DAGSTER_HOME", None)
-    env.update(extra_env or {})
+    env = provpanel_env(home, editions, extra_env)
     return subprocess.run([PROVPANEL_BIN, *args], env=env, capture_output=True, text=True,
                           timeout=timeout, cwd=REPO_ROOT, check=False)
 
@@ -36,10 +44,9 @@ def run_provpanel_in_process(args: list[str], *, home: Path, editions: Path = SA
     from provpanel import cli
 
     saved = dict(os.environ)
-    os.environ.update({"PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(editions)})
-    for name in ("DAGSTER_HOME", "PROVPANEL_WAREHOUSE"):
-        os.environ.pop(name, None)
-    os.environ.update(extra_env or {})
+    env = provpanel_env(home, editions, extra_env)
+    os.environ.clear()
+    os.environ.update(env)
     out, err = io.StringIO(), io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -24,15 +24,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from cli_helpers import PROVPANEL_BIN, run_provpanel
+from cli_helpers import PROVPANEL_BIN, provpanel_env, run_provpanel
 
 from provpanel.config import REPO_ROOT
 
 
 def _env(home: Path, editions: Path) -> dict:
-    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(editions)}
-    env.pop("DAGSTER_HOME", None)
-    return env
+    return provpanel_env(home, editions)
 
 
 def _as_ordinary_user() -> list[str]:

@@ -14,9 +14,8 @@ import time
 import duckdb
 import psutil
 import pytest
-from cli_helpers import PROVPANEL_BIN, copy_home, run_provpanel
+from cli_helpers import PROVPANEL_BIN, copy_home, provpanel_env, run_provpanel
 
-from provpanel.config import SAMPLE_EDITIONS_DIR
 from provpanel.publish import publish, published_path
 
 
@@ -128,7 +127,7 @@ def forced_build_under_readers(sample_build, tmp_path_factory):
         subprocess.Popen([sys.executable, str(script), str(snapshot), str(stop), str(tmp_path / f"reader{i}.txt")])
         for i in range(3)
     ]
-    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
+    env = provpanel_env(home)
     build = subprocess.Popen([PROVPANEL_BIN, "build", "--force", "--quiet"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -200,7 +199,7 @@ def test_build_killed_at_any_moment_leaves_snapshot_intact(forced_build_under_re
     assert returncode == 0, err  # the forced build under readers
     snapshot = published_path(home)
     digest_before = _panel_digest(snapshot)
-    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
+    env = provpanel_env(home)
     for moment in _kill_moments(home):
         reached = _kill_moments(home)[moment]  # judged against the home as this build finds it
         sha_before = _sha256(snapshot)

@@ -4,7 +4,6 @@ keep the port. No build is needed: the UI serves an empty home."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -13,9 +12,10 @@ from pathlib import Path
 
 import psutil
 import pytest
+from cli_helpers import provpanel_env
 from ui_helpers import PROVPANEL_BIN, free_port
 
-from provpanel.config import REPO_ROOT, SAMPLE_EDITIONS_DIR
+from provpanel.config import REPO_ROOT
 
 pytestmark = pytest.mark.slow  # each test starts `provpanel ui` (dagster dev): 40-60 s
 
@@ -51,8 +51,7 @@ def start_ui(tmp_path):
 
     def start() -> tuple[subprocess.Popen, int, str]:
         port = free_port()
-        env = {**os.environ, "PROVPANEL_HOME": str(tmp_path / "home"), "PROVPANEL_EDITIONS": str(SAMPLE_EDITIONS_DIR)}
-        env.pop("DAGSTER_HOME", None)
+        env = provpanel_env(tmp_path / "home")
         log = tmp_path / f"ui-{port}.log"
         with open(log, "wb") as out:
             process = subprocess.Popen([PROVPANEL_BIN, "ui", "--port", str(port)], cwd=REPO_ROOT, env=env,

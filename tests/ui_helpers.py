@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from cli_helpers import provpanel_env
 
 from provpanel.config import REPO_ROOT
 
@@ -61,8 +62,7 @@ def _restore_sigint() -> None:
 def start_ui_server(home: Path, editions: Path, log_path: Path, port: int | None = None) -> UiServer:
     """Start `provpanel ui --port PORT` exactly as a user types it, output to log_path."""
     port = port or free_port()
-    env = {**os.environ, "PROVPANEL_HOME": str(home), "PROVPANEL_EDITIONS": str(editions)}
-    env.pop("DAGSTER_HOME", None)  # `provpanel ui` derives it from PROVPANEL_HOME
+    env = provpanel_env(home, editions)  # `provpanel ui` derives DAGSTER_HOME from PROVPANEL_HOME
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
