@@ -264,8 +264,8 @@ from provpanel.dagster_env import prepare_dagster_home
 prepare_dagster_home(paths)
 import dagster
 mark("import dagster")
-from orchestration.dbt_project import provpanel_dbt_project
-mark("import dagster_dbt (via orchestration.dbt_project)")
+import dagster_dbt
+mark("import dagster_dbt")
 from orchestration.dbt_manifest import prepared_manifest
 prepared_manifest()
 mark("the project's manifest (dbt parse only if the dbt project changed)")

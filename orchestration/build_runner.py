@@ -159,9 +159,9 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     from provpanel.config import dbt_vars
     from provpanel.settings import PANEL
 
-    # dbt's parse for this home (a subprocess, 6-10 s on a fresh home) runs while the editions are
-    # ingested; the build's `dbt build` reuses it
-    parse = start_partial_parse(paths.dbt_target, paths.warehouse, dbt_vars(resolved.stage(PANEL), paths.units_folder))
+    # the reference parse serves the default vars; for others, dbt's parse for this home (a
+    # subprocess, 6-10 s) runs while the editions are ingested and the build's `dbt build` reuses it
+    parse = start_partial_parse(paths, dbt_vars(resolved.stage(PANEL), paths.units_folder))
     try:
         return _run_with_parse_started(paths, plan=plan, flags=flags,
                                        force_ingest=force_ingest, quiet=quiet, accept_changes=accept_changes,
@@ -170,9 +170,10 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
         # the build waits for the parse before dbt; still running here means the build ended
         # before dbt (an edition failed): its result is not needed, so it does not delay the
         # error. A partial parse file cut short is one dbt reads as absent and parses afresh.
-        if parse.poll() is None:
+        if parse is not None and parse.poll() is None:
             parse.terminate()
-        parse.wait()  # never left running behind the build
+        if parse is not None:
+            parse.wait()  # never left running behind the build
 
 
 def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, quiet: bool,
@@ -216,7 +217,8 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
         else:
             _say(f"  ingested:  {edition}", quiet)
 
-    parse.wait()  # the build's dbt reuses it
+    if parse is not None:
+        parse.wait()  # the build's dbt reuses it
     panel_job = defs.resolve_job_def("build_panel")
     # dbt's own progress lines go to the run's log file (and the UI), not the terminal
     log_path = paths.home / "logs" / f"build-{time.strftime('%Y%m%d-%H%M%S')}.log"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from functools import cached_property
+from importlib.metadata import version as installed_version
 from pathlib import Path
 
 from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+from packaging import version
 
 from provpanel.config import Paths, get_paths
 
@@ -38,3 +42,14 @@ def dbt_executable() -> str:
     """dbt from the same environment as this Python, not whatever `dbt` is first on PATH."""
     candidate = Path(sys.executable).with_name("dbt")
     return str(candidate) if candidate.exists() else "dbt"
+
+
+class ProvpanelDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, told the dbt version rather than asking: it runs `dbt --version`
+    (a second dbt start-up, 2 s) before every dbt command, and our dbt is this environment's."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if self.dbt_executable == str(Path(sys.executable).with_name("dbt")):
+            return version.parse(installed_version("dbt-core"))
+        return super()._cli_version  # some other dbt: ask it

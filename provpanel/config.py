@@ -56,6 +56,12 @@ class Paths:
     def dbt_log(self) -> Path:
         return self.home / "dbt" / "logs"
 
+    @property
+    def dbt_project(self) -> Path:
+        """Where dbt runs for this home: links to the repository's dbt project
+        (orchestration.dbt_home_project)."""
+        return self.home / "dbt" / "project"
+
 
 def get_paths() -> Paths:
     home = Path(os.environ.get("PROVPANEL_HOME") or REPO_ROOT / ".provpanel").expanduser().resolve()

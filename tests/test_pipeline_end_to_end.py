@@ -106,3 +106,12 @@ def test_rebuild_with_nothing_changed_does_no_work(sample_build):
     assert sorted(p.name for p in runs_dir.rglob("*") if p.is_file()) == runs_before  # no Dagster run
     after = _query(home, "select edition, count(*), max(loaded_at) from raw.extract_values group by 1 order by 1")
     assert before == after  # unchanged editions are not rewritten
+
+
+def test_the_build_started_from_the_parse_made_for_the_project(sample_build):
+    """A new home's dbt build parses nothing: the project's parse, made once for its content and
+    the default settings, serves it (dbt_home_project). dbt logs what it did with it."""
+    home, _ = sample_build
+    log = (home / "dbt" / "target" / "dbt.log").read_text(encoding="utf-8")
+    assert "Nothing changed, skipping partial parsing." in log
+    assert "Unable to do partial parsing" not in log

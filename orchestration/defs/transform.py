@@ -15,13 +15,11 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_check_descriptions import dbt_test_description
-from orchestration.dbt_manifest import prepared_manifest
-from orchestration.dbt_project import provpanel_dbt_project
-from orchestration.resources import ProvpanelPaths, dbt_executable
+from orchestration.dbt_home_project import PROFILE_WAREHOUSE, home_dbt_project
+from orchestration.dbt_manifest import prepared_manifest, seed_partial_parse
+from orchestration.resources import ProvpanelDbtCliResource, ProvpanelPaths, dbt_executable
 from orchestration.settings_resource import ProvpanelSettings
-from provpanel.config import dbt_vars
-
-DBT_PROJECT = provpanel_dbt_project()
+from provpanel.config import DBT_PROJECT_DIR, dbt_vars
 
 
 class ProvpanelDbtTranslator(DagsterDbtTranslator):
@@ -54,8 +52,8 @@ class ProvpanelDbtTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(
+    # no DbtProject: dagster-dbt would run dbt in its folder, and each home's dbt runs in its own
     manifest=prepared_manifest(),
-    project=DBT_PROJECT,
     dagster_dbt_translator=ProvpanelDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
@@ -69,14 +67,17 @@ def provpanel_dbt_models(
 
     resolved = settings.resolve(context.run.tags)
     run_paths = paths.as_paths()  # this run's home, not the one the code location was loaded with
-    # the dbt profile reads the warehouse path from the environment of its subprocess
-    os.environ["PROVPANEL_WAREHOUSE"] = str(run_paths.warehouse)
     dbt_var_values = dbt_vars(resolved.stage(PANEL), run_paths.units_folder)
+    # dbt runs in the home's project folder, where the profile's warehouse path (read from the
+    # environment of its subprocess) is the same relative one in every home: the parse made
+    # once for the project's content and these vars serves this build (dbt_home_project)
+    project = home_dbt_project(run_paths)
+    os.environ["PROVPANEL_WAREHOUSE"] = PROFILE_WAREHOUSE
+    seed_partial_parse(run_paths.dbt_target, dbt_var_values)
     # Unit tests check the models' SQL on fixed inputs, not the data: they run in the test suite
     # (tests/test_dbt_panel.py runs a plain `dbt build`), not in every production build.
-    yield from dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test",
-         "--vars", json.dumps(dbt_var_values, sort_keys=True)],
+    yield from in_project(dbt, project).cli(
+        ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_var_values, sort_keys=True)],
         context=context,
         target_path=run_paths.dbt_target,
     ).stream()
@@ -93,4 +94,11 @@ PANEL_ASSET = dbt_model_key("province_year_panel")
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=dbt_executable())
+    return ProvpanelDbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
+                                   dbt_executable=dbt_executable())
+
+
+def in_project(dbt: DbtCliResource, project) -> DbtCliResource:
+    """The configured dbt resource, run in a home's project folder (its working directory,
+    where the profile's relative warehouse path points into that home)."""
+    return dbt.model_copy(update={"project_dir": str(project), "profiles_dir": str(project)})
