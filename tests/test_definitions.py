@@ -80,16 +80,23 @@ def _graph(manifest_path):
 
 def test_the_manifest_is_made_once_per_project_content_and_the_graph_ignores_vars(tmp_path):
     """One manifest serves every home and every setting: it is parsed again only when a file of
-    the dbt project changes, and a geography folder (var geography_dir) does not change the graph."""
+    the dbt project changes, and a geography folder (var geography_dir) does not change the graph.
+    The parse made with it serves any new home's build with the default vars whole (dbt says
+    nothing changed), and no build with other vars or after the project changed."""
     import json
     import os
     import shutil
     import subprocess
     from pathlib import Path
 
-    from orchestration.dbt_manifest import prepared_manifest
+    from orchestration.dbt_home_project import PROFILE_WAREHOUSE, home_dbt_project
+    from orchestration.dbt_manifest import (
+        prepared_manifest,
+        reference_parse_serves,
+        seed_partial_parse,
+    )
     from orchestration.resources import dbt_executable
-    from provpanel.config import DBT_PROJECT_DIR, dbt_vars
+    from provpanel.config import DBT_PROJECT_DIR, Paths, dbt_vars
     from provpanel.settings import PANEL, default_values
 
     project = tmp_path / "dbt_project"
@@ -99,12 +106,33 @@ def test_the_manifest_is_made_once_per_project_content_and_the_graph_ignores_var
     made = manifest.stat().st_mtime_ns
     assert prepared_manifest(project, target).stat().st_mtime_ns == made  # unchanged project: no parse
 
+    defaults = dbt_vars(default_values(PANEL))
+    other_years = {**defaults, "panel_start_year": defaults["panel_start_year"] + 1}
+    geography_vars = dbt_vars(default_values(PANEL), Path("/some/units"))
+    assert reference_parse_serves(defaults, project, target)
+    assert not reference_parse_serves(other_years, project, target)
+    assert not reference_parse_serves(geography_vars, project, target)
+    home = Paths(home=tmp_path / "new home", editions=tmp_path / "editions")
+    assert not seed_partial_parse(home.dbt_target, other_years, project, target)
+    assert not home.dbt_target.exists()  # left to dbt
+    assert seed_partial_parse(home.dbt_target, defaults, project, target)
+    home_project = home_dbt_project(home, project)
+    parsed = subprocess.run(
+        [dbt_executable(), "parse", "--profiles-dir", str(home_project), "--vars", json.dumps(defaults, sort_keys=True)],
+        cwd=home_project, capture_output=True, text=True, check=False,
+        env={**os.environ, "DBT_TARGET_PATH": str(home.dbt_target), "DBT_LOG_PATH": str(home.dbt_log),
+             "PROVPANEL_WAREHOUSE": PROFILE_WAREHOUSE, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    assert parsed.returncode == 0, parsed.stdout + parsed.stderr
+    log = (home.dbt_log / "dbt.log").read_text(encoding="utf-8")  # dbt's debug log
+    assert "Nothing changed, skipping partial parsing." in log and "Unable to do partial parsing" not in log
+
     model = project / "models" / "staging" / "stg_geography__panel_units.sql"
     model.write_text(model.read_text(encoding="utf-8") + "\n-- edited\n", encoding="utf-8")
+    assert not reference_parse_serves(defaults, project, target)  # until the project is parsed again
     assert "-- edited" in prepared_manifest(project, target).read_text(encoding="utf-8")  # the edit is picked up
+    assert reference_parse_serves(defaults, project, target)
 
     with_geography = tmp_path / "geography-target"
-    geography_vars = dbt_vars(default_values(PANEL), Path("/some/units"))
     subprocess.run([dbt_executable(), "parse", "--profiles-dir", str(project), "--quiet",
                     "--vars", json.dumps(geography_vars)], cwd=project, check=True,
                    env={**os.environ, "DBT_TARGET_PATH": str(with_geography), "DBT_LOG_PATH": str(tmp_path / "logs"),
