@@ -39,13 +39,14 @@ def home_dbt_project(paths: Paths, source: Path = DBT_PROJECT_DIR) -> Path:
     for entry in project.iterdir():
         if entry.name in _NOT_LINKED:
             continue
+        # missing_ok / ignore_errors: a UI run and a build mending the same home at once
         if entry.is_symlink():
             if not (entry.name in wanted and os.readlink(entry) == str(wanted[entry.name])):
-                entry.unlink()  # a link into a moved checkout, or to an entry the project no longer has
+                entry.unlink(missing_ok=True)  # into a moved checkout, or an entry the project lost
         elif entry.is_dir():  # a home copied by a tool that follows links: a stale copy of the project
-            shutil.rmtree(entry)
+            shutil.rmtree(entry, ignore_errors=True)
         else:
-            entry.unlink()
+            entry.unlink(missing_ok=True)
     for name, target in wanted.items():
         link = project / name
         if not link.is_symlink():

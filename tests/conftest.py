@@ -53,18 +53,18 @@ def sample_build(tmp_path_factory):
 LONGEST_FILES_FIRST = (
     "test_published_snapshot.py",      # killed builds, a build under readers
     "test_validation_unit_slips.py",   # three builds, 170 checks
-    "test_bad_input_end_to_end.py",
-    "test_partial_editions_end_to_end.py",
-    "test_editions_lifecycle.py",
     "test_ui_browser.py",
+    "test_editions_lifecycle.py",
     "test_cli_failures.py",
+    "test_partial_editions_end_to_end.py",
+    "test_bad_input_end_to_end.py",
     "test_settings.py",
-    "test_ui_process.py",
     "test_adding_an_edition.py",
+    "test_ui_process.py",
     "test_portal_fetch.py",
     "test_scale.py",
-    "test_validation_corruptions.py",
     "test_dbt_panel.py",
+    "test_validation_corruptions.py",
 )
 
 
