@@ -5,8 +5,10 @@ repository's dbt project, so the profile names the warehouse by the same relativ
 dbt keys its partial parse on the profile (connection_info(), the warehouse path among it):
 with an absolute path, every new home, and every copy of one, parsed the whole project again
 (6-10 s of CPU). With one path for all homes, a parse made once per content of the project
-(orchestration.dbt_manifest) serves every home whose build has the same vars. dbt changes
-into the project folder before it connects, so the relative path is the home's warehouse.
+(orchestration.dbt_manifest) serves every home whose build has the same vars. dbt runs with
+the home's project folder as its working directory (dagster-dbt starts it in the resource's
+project_dir; dbt 1.11 does not change directory itself), and DuckDB opens a relative path
+from there: the home's warehouse.
 """
 
 from __future__ import annotations

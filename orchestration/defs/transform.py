@@ -3,6 +3,7 @@
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec
@@ -98,7 +99,7 @@ def dbt_resource() -> DbtCliResource:
                                    dbt_executable=dbt_executable())
 
 
-def in_project(dbt: DbtCliResource, project) -> DbtCliResource:
+def in_project(dbt: DbtCliResource, project: Path) -> DbtCliResource:
     """The configured dbt resource, run in a home's project folder (its working directory,
     where the profile's relative warehouse path points into that home)."""
     return dbt.model_copy(update={"project_dir": str(project), "profiles_dir": str(project)})
