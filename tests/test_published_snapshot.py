@@ -89,12 +89,26 @@ def test_replacement_is_atomic_for_open_readers(sample_build, tmp_path):
 
 
 READER_SCRIPT = r"""
-import sys, time, duckdb
+import os, sys, time, duckdb
 path, stop_file, out = sys.argv[1], sys.argv[2], sys.argv[3]
-ok = failed = 0
+published = os.path.dirname(path)
+versions, current = os.path.join(published, "versions"), os.path.join(published, "current")
+first = os.readlink(current)
+ok = failed = while_publishing = after_switch = 0
 errors = []
-import os
+
+
+def moment():
+    # a new version being written aside (versions/.<version>.<pid>.tmp) or `current` switched
+    publishing = any(name.endswith(".tmp") for name in os.listdir(versions))
+    return publishing, os.readlink(current) != first
+
+
+dense_until = 0.0
 while not os.path.exists(stop_file):
+    publishing, switched = moment()
+    if publishing or (switched and not after_switch):
+        dense_until = time.monotonic() + 1.0  # read without pause until a second after
     try:
         con = duckdb.connect(path, read_only=True)
         n = con.execute("select count(*) from marts.province_year_panel").fetchone()[0]
@@ -102,12 +116,21 @@ while not os.path.exists(stop_file):
         con.close()
         if n == 630 and m > 0:
             ok += 1
+            while_publishing += publishing
+            after_switch += switched
         else:
             failed += 1; errors.append(f"counts {n} {m}")
     except Exception as err:
         failed += 1; errors.append(repr(err))
-    time.sleep(0.05)
-open(out, "w").write(f"{ok} {failed}\n" + "\n".join(errors[:5]))
+    if time.monotonic() >= dense_until:
+        # away from a publication a read every 0.25 s is enough; look for one every 10 ms
+        wake = time.monotonic() + 0.25
+        while time.monotonic() < wake and not os.path.exists(stop_file):
+            publishing, switched = moment()
+            if publishing or (switched and not after_switch):
+                break
+            time.sleep(0.01)
+open(out, "w").write(f"{ok} {failed} {while_publishing} {after_switch}\n" + "\n".join(errors[:5]))
 """
 
 
@@ -148,10 +171,13 @@ def test_readers_never_fail_while_a_build_runs_and_a_second_build_refuses(forced
     assert second.returncode == 3, second.stderr
     assert "another build is running" in second.stderr and "--wait" in second.stderr
     assert returncode == 0, err
-    for outcome in outcomes:
-        ok, failed = map(int, outcome.splitlines()[0].split())
+    counts = [tuple(map(int, outcome.splitlines()[0].split())) for outcome in outcomes]
+    for (ok, failed, _, _), outcome in zip(counts, outcomes):
         assert failed == 0, outcome
         assert ok > 20  # they really read throughout the build
+    # and while the new version was written aside, and from the new one once it was switched in
+    assert sum(while_publishing for _, _, while_publishing, _ in counts) > 0, outcomes
+    assert sum(after_switch for _, _, _, after_switch in counts) > 0, outcomes
 
 
 def _dbt_build_running_for(build: subprocess.Popen, seconds: float) -> bool:
