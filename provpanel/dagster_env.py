@@ -9,7 +9,9 @@ from provpanel.config import REPO_ROOT, Paths
 
 
 def prepare_dagster_home(paths: Paths) -> None:
-    """Copy the repository's dagster.yaml into the home and set DAGSTER_HOME (and the dbt env)."""
+    """Copy the repository's dagster.yaml into the home and set DAGSTER_HOME (and the dbt env).
+    The dbt profile's warehouse is set by the dbt asset: the same relative path in every home
+    (orchestration.dbt_home_project)."""
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     source = REPO_ROOT / "dagster.yaml"
     target = paths.dagster_home / "dagster.yaml"
@@ -18,6 +20,5 @@ def prepare_dagster_home(paths: Paths) -> None:
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     os.environ["PROVPANEL_HOME"] = str(paths.home)
     os.environ["PROVPANEL_EDITIONS"] = str(paths.editions)
-    os.environ["PROVPANEL_WAREHOUSE"] = str(paths.warehouse)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

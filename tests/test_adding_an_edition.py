@@ -44,7 +44,6 @@ def workspace(tmp_path, monkeypatch):
     home = tmp_path / "home"
     monkeypatch.setenv("PROVPANEL_HOME", str(home))
     monkeypatch.setenv("PROVPANEL_EDITIONS", str(editions))
-    monkeypatch.setenv("PROVPANEL_WAREHOUSE", str(home / "warehouse.duckdb"))
     return editions, home
 
 

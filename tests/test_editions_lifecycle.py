@@ -69,7 +69,6 @@ def workspace(tmp_path, monkeypatch):
     store_edition(prepare_edition(first), home / "warehouse.duckdb")
     monkeypatch.setenv("PROVPANEL_HOME", str(home))
     monkeypatch.setenv("PROVPANEL_EDITIONS", str(editions))
-    monkeypatch.setenv("PROVPANEL_WAREHOUSE", str(home / "warehouse.duckdb"))
     return editions, home
 
 
