@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from provpanel.portal.seed import seed_entries
 from provpanel.warehouse import table_exists
 
 STATUS_ORDER = ["observed", "filled", "missing"]  # heat-map categories (marts.indicator_coverage.status)
-NO_PORTAL_CODE = "no portal code in seed portal_indicator_codes"
+NO_SEED_ROW = "no row in the seed portal_indicator_codes.csv"
 
 
 @dataclass
@@ -26,7 +27,7 @@ class CoverageReport:
     indicators: pd.DataFrame  # marts.indicator_coverage, one row per indicator and year
     variables: pd.DataFrame  # marts.variable_availability, one row per model variable
     models: pd.DataFrame  # model_id, label, estimable, reason
-    fetch_next: pd.DataFrame  # indicator, portal_db, portal_code, years, needed_by
+    fetch_next: pd.DataFrame  # indicator, years, needed_by, where_from
     left_out: pd.DataFrame  # indicator, years: years that carried values alone would have filled
 
     def warnings(self) -> list[str]:
@@ -61,9 +62,7 @@ def load_coverage(con) -> CoverageReport:
     variables = con.execute("SELECT * FROM marts.variable_availability ORDER BY variable").df()
     panel = con.execute("SELECT * FROM marts.province_year_panel ORDER BY province_code, year").df()
     inputs = con.execute("SELECT variable, indicator FROM lookups.model_variable_inputs").df()
-    portal = (con.execute("SELECT indicator, portal_db, portal_code FROM lookups.portal_indicator_codes").df()
-              if table_exists(con, "lookups", "portal_indicator_codes")
-              else pd.DataFrame(columns=["indicator", "portal_db", "portal_code"]))
+    sources = {indicator: entry.where_from() for indicator, entry in seed_entries().items()}
 
     reasons = {row.variable: row.reason for row in variables.itertuples(index=False) if row.reason}
     models = model_estimability(panel, [*paper_models(), *VARIANT_MODELS], reasons)
@@ -75,15 +74,13 @@ def load_coverage(con) -> CoverageReport:
         needed_by = sorted(set(inputs.loc[inputs["indicator"] == indicator, "variable"]) & incomplete)
         if unobserved.empty or not needed_by:
             continue
-        codes = portal[portal["indicator"] == indicator]
         fetch_rows.append({
             "indicator": indicator,
-            "portal_db": ", ".join(codes["portal_db"].astype(str)) or None,
-            "portal_code": ", ".join(codes["portal_code"].astype(str)) or NO_PORTAL_CODE,
             "years": year_runs(unobserved),
             "needed_by": ", ".join(needed_by),
+            "where_from": sources.get(indicator, NO_SEED_ROW),
         })
-    fetch_next = pd.DataFrame(fetch_rows, columns=["indicator", "portal_db", "portal_code", "years", "needed_by"])
+    fetch_next = pd.DataFrame(fetch_rows, columns=["indicator", "years", "needed_by", "where_from"])
     left = indicators[indicators["is_left_out"].astype(bool)]
     left_out = pd.DataFrame(
         [{"indicator": name, "years": year_runs(group["year"])} for name, group in left.groupby("indicator")],

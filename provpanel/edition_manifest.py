@@ -21,10 +21,10 @@ from provpanel.errors import ExtractError, ManifestError
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _TOP_KEYS = {"edition", "title", "published", "source", "notes", "files", "revisions"}
 _REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
-_FILE_KEYS = {"path", "indicator", "unit", "years", "notes", "sheets", "columns", "breakdown"}
+_FILE_KEYS = {"path", "indicator", "unit", "years", "keep_years", "notes", "sheets", "columns", "breakdown"}
 # What `provpanel fetch` records of each answer it saved (docs/editions.md): all optional.
-_FETCH_KEYS = ("source_url", "query", "accessed", "sha256", "portal_db", "portal_code", "portal_name",
-               "portal_unit")
+_FETCH_KEYS = ("source_url", "query", "accessed", "sha256", "portal_db", "portal_table", "portal_table_name",
+               "portal_code", "portal_name", "portal_unit")
 _FILE_KEYS |= set(_FETCH_KEYS)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -41,6 +41,9 @@ class ManifestFile:
     indicator: str | None = None
     unit: str | None = None
     years: tuple[int, int] | None = None
+    # only values of these years are stored; the file's others are left out (a portal answer
+    # holds the years the portal chose to send, e.g. the last ten)
+    keep_years: tuple[int, int] | None = None
     notes: str | None = None
     sheets: dict[str, dict[str, str | None]] | None = None
     columns: dict[str, str] | None = None  # role -> column name of a data frame
@@ -50,6 +53,8 @@ class ManifestFile:
     accessed: str | None = None  # UTC, ISO 8601 with Z
     sha256: str | None = None  # of the bytes as received; checked when the file is read
     portal_db: str | None = None
+    portal_table: str | None = None
+    portal_table_name: str | None = None
     portal_code: str | None = None
     portal_name: str | None = None
     portal_unit: str | None = None
@@ -299,6 +304,7 @@ def _file_entry(check: _Checker, entry: Any, index: int) -> ManifestFile:
         indicator=indicator,
         unit=unit,
         years=_years(check, entry.get("years"), f"{where}.years"),
+        keep_years=_years(check, entry.get("keep_years"), f"{where}.keep_years"),
         notes=check.text(entry, "notes", f"{where}.notes", required=False),
         sheets=_sheets(check, entry.get("sheets"), f"{where}.sheets"),
         columns=_columns(check, entry.get("columns"), f"{where}.columns"),

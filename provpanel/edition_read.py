@@ -75,6 +75,9 @@ def read_manifest_file(edition: str, edition_dir: Path, entry: ManifestFile,
                            f"bytes with sha256 {checksum}")
     values = read_extract(path, indicator=entry.indicator, unit=entry.unit, sheets=entry.sheets,
                           display_name=display, columns=entry.columns, breakdown=entry.breakdown)
+    if entry.keep_years:
+        first, last = entry.keep_years
+        values = [value for value in values if first <= value.year <= last]
     if entry.years:
         first, last = entry.years
         for value in values:

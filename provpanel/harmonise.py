@@ -6,8 +6,8 @@ Reads three lookups from the dbt seeds folder (`provpanel.config.SEEDS_DIR`), on
   own provinces.csv: the scale benchmark's prefectures and counties)
 - `indicator_aliases.csv` (label, indicator): printed indicator labels -> catalog code
 - `unit_factors.csv`      (unit_label, unit_code, factor): printed unit -> unit code and factor
-- `portal_indicator_codes.csv` (portal_db, portal_code, portal_name, portal_unit, indicator):
-  the portal's indicator codes -> catalog code, reviewed
+- `portal_indicator_codes.csv` (indicator, portal_db, table_code, ..., confidence, evidence):
+  where the portal holds each catalog indicator, reviewed (provpanel/portal/seed.py)
 and the indicator catalog (`indicator_catalog.csv`) for each indicator's canonical unit.
 
 Units of one dimension convert into each other (`人` into `person_10k`); the one permitted
@@ -154,11 +154,13 @@ def _unit_table() -> dict[str, tuple[str, Decimal]]:
 
 @lru_cache(maxsize=1)
 def portal_indicator_codes() -> dict[str, tuple[dict[str, str], ...]]:
-    """The reviewed `portal_indicator_codes.csv` (portal_db, portal_code, portal_name,
-    portal_unit, indicator): portal code -> its rows (one per portal database)."""
+    """The indicator codes of the reviewed `portal_indicator_codes.csv` known with their name
+    and unit (confidence `high`): portal code -> its rows (one per portal database). Rows that
+    name only a table (the indicator is chosen at fetch time) map no code."""
     codes: dict[str, list[dict[str, str]]] = {}
     for row in seed_rows("portal_indicator_codes.csv"):
-        codes.setdefault(row["portal_code"].strip(), []).append(row)
+        if row["confidence"].strip() == "high" and row["portal_code"].strip():
+            codes.setdefault(row["portal_code"].strip(), []).append(row)
     return {code: tuple(rows) for code, rows in codes.items()}
 
 

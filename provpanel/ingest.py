@@ -46,7 +46,7 @@ class PreparedEdition:
     def stated_spans(self) -> dict[str, tuple[int, int]]:
         spans = {}
         for entry in self.manifest.files:
-            years = getattr(entry, "years", None)
+            years = entry.years or entry.keep_years
             if years:
                 spans[entry.path] = (int(years[0]), int(years[1]))
         return spans

@@ -168,11 +168,14 @@ def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_b
     assert all(reason.startswith("not estimable: ") for reason in reasons.values())
     fetch = {row["indicator"]: row for row in _section(run_provpanel(["coverage"], home=home).stdout,
                                                         "What to fetch next")}
-    assert (fetch["trade_total"]["portal_code"], fetch["trade_total"]["years"]) == ("A060101", "2001-2015")
+    assert fetch["trade_total"]["years"] == "2001-2015"
+    assert "table A0601" in fetch["trade_total"]["where_from"] and "A060101" in fetch["trade_total"]["where_from"]
     assert fetch["exchange_rate"]["years"] == "2015-2021"
-    assert (fetch["gdp"]["portal_db"], fetch["gdp"]["portal_code"], fetch["gdp"]["years"]) == (
-        "fsnd", "A020101", "2019-2020")
-    assert fetch["fdi_actual"]["portal_code"] == "no portal code in seed portal_indicator_codes"
+    assert fetch["gdp"]["years"] == "2019-2020"
+    assert fetch["gdp"]["where_from"].startswith("portal fsnd table A0201 ") and "A020101" in fetch["gdp"]["where_from"]
+    # FDI actually used is not in the portal: coverage says where it comes from instead of a code
+    assert fetch["fdi_actual"]["where_from"].startswith("not in the portal: ")
+    assert "provincial statistical yearbooks" in fetch["fdi_actual"]["where_from"]
     assert fetch["va_tertiary"]["years"] == "2001-2020" and fetch["patents_granted"]["years"] == "2001-2009"
 
 

@@ -26,8 +26,9 @@ from provpanel.edition_manifest import EDITION_NAME, load_manifest
 from provpanel.editions import FETCH_MARKER, MANIFEST_NAME
 from provpanel.errors import ExtractError
 from provpanel.extracts import read_extract
-from provpanel.portal.client import PortalAnswer, PortalClient, PortalError
-from provpanel.portal.tree import IndicatorTree, Resolution, SeedError, resolve, seed_codes
+from provpanel.portal.client import PortalAnswer, PortalClient, PortalError, PortalRefused
+from provpanel.portal.lookup import Finder, Learned, Plan, year_span
+from provpanel.portal.seed import SeedError, seed_entries
 
 _YEARS = re.compile(r"^(\d{4})(?:-(\d{4}))?$|^LAST\d{1,2}$")
 
@@ -82,13 +83,6 @@ def default_years() -> str:
     return f"{settings['panel_start_year']}-{end}"
 
 
-def _year_span(years: str) -> list[int] | None:
-    match = _YEARS.match(years)
-    if match and match.group(1):
-        return [int(match.group(1)), int(match.group(2) or match.group(1))]
-    return None
-
-
 def _utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -104,7 +98,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class _State:
-    """The marker file: what this fetch was asked and what it has saved so far."""
+    """The marker file: what this fetch was asked, what it learned of the portal (tree nodes,
+    table listings, the plan) and what it has saved so far."""
 
     def __init__(self, folder: Path, data: dict) -> None:
         self.path = folder / FETCH_MARKER
@@ -113,38 +108,17 @@ class _State:
     @classmethod
     def load(cls, folder: Path) -> _State:
         try:
-            return cls(folder, json.loads((folder / FETCH_MARKER).read_text(encoding="utf-8")))
+            data = json.loads((folder / FETCH_MARKER).read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise FetchError(f"{folder / FETCH_MARKER}: the state of the unfinished fetch cannot be read "
                              f"({error}); remove the folder {folder} and fetch again") from None
+        if not isinstance(data.get("plan"), dict) or not isinstance(data.get("learned"), dict):
+            raise FetchError(f"{folder / FETCH_MARKER}: written by an older provpanel fetch (no learned tree or "
+                             f"plan); remove the folder {folder} and fetch again")
+        return cls(folder, data)
 
     def save(self) -> None:
         _write_atomically(self.path, json.dumps(self.data, ensure_ascii=False, indent=1).encode("utf-8"))
-
-
-def _answer_unit(answer: PortalAnswer, code: str) -> str | None:
-    body = answer.payload.get("returndata") if isinstance(answer.payload, dict) else None
-    for block in (body or {}).get("wdnodes") or []:
-        if isinstance(block, dict) and block.get("wdcode") == "zb":
-            for node in block.get("nodes") or []:
-                if isinstance(node, dict) and str(node.get("code")) == code:
-                    return str(node.get("unit") or "").strip() or None
-    return None
-
-
-def _unit_problem(resolution: Resolution, unit: str | None) -> str | None:
-    """Why the answer's unit rules the code out for the indicator, or None."""
-    code, indicator = resolution.portal_code, resolution.indicator
-    if unit is None:
-        return f"the answer for {code} names no unit on its indicator node (not guessed)"
-    if resolution.seed_unit and not harmonise.same_unit(unit, resolution.seed_unit):
-        return (f"the portal gives {code} in '{unit}', the reviewed seed says '{resolution.seed_unit}': "
-                "review portal_indicator_codes.csv")
-    try:
-        harmonise.check_unit(unit, indicator, file="portal", where=code)
-    except ExtractError as error:
-        return f"the portal gives {code} in '{unit}': expected {error.expected}"
-    return None
 
 
 def _start(folder: Path, edition: str, indicators: list[str] | None, years: str | None,
@@ -167,16 +141,32 @@ def _start(folder: Path, edition: str, indicators: list[str] | None, years: str 
         if client.settings.url != asked["portal_url"]:
             raise FetchError(f"{edition} was started against {asked['portal_url']}, not "
                              f"{client.settings.url} (PROVPANEL_PORTAL_URL)")
-        say(f"resuming the unfinished fetch {edition}: {len(asked['files'])} answer(s) already saved")
+        say(f"resuming the unfinished fetch {edition}: {len(asked['files'])} answer(s) already saved, "
+            f"{len(asked['plan'])} indicator(s) planned, {len(asked['learned'])} tree folder(s) and "
+            "table(s) already asked")
         return state
     folder.mkdir(parents=True)
     state = _State(folder, {
         "edition": edition, "started": _utc_now(), "portal_url": client.settings.url,
         "indicators": indicators or list(harmonise.catalog()), "years": years or default_years(),
-        "plan": None, "files": {}, "not_fetched": {},
+        "learned": {}, "plan": {}, "files": {}, "not_fetched": {},
     })
     state.save()
     return state
+
+
+def _announce(data: dict, seed: dict, client: PortalClient, say: Callable[[str], None]) -> None:
+    """What the fetch will ask and about how long it takes, before the first request."""
+    todo = [ind for ind in data["indicators"] if ind not in data["files"] and ind not in data["not_fetched"]]
+    rows = [seed[ind] for ind in todo if ind in seed and seed[ind].fetchable and ind not in data["plan"]]
+    folders = {(e.portal_db, e.table_code[:-2] or "zb") for e in rows}
+    tables = {(e.portal_db, e.table_code) for e in rows}
+    fetchable = sum(1 for ind in todo if ind in seed and seed[ind].fetchable)
+    at_most = len(folders) + len(tables) + fetchable
+    seconds = at_most * client.delay
+    say(f"  at most {at_most} request(s): {len(folders)} tree folder(s), {len(tables)} table(s), "
+        f"{fetchable} indicator(s); about {seconds:.0f} s at one request every {client.delay:g} s "
+        "(PROVPANEL_PORTAL_DELAY), more if the portal's firewall slows us down")
 
 
 def fetch_edition(edition: str, *, editions_root: Path, indicators: list[str] | None = None,
@@ -185,96 +175,150 @@ def fetch_edition(edition: str, *, editions_root: Path, indicators: list[str] | 
     """Fetch `indicators` for `years` into the new edition `editions_root/edition`."""
     if not EDITION_NAME.match(edition):
         raise FetchError(f"edition name {edition!r}: expected a name matching [A-Za-z0-9][A-Za-z0-9._-]*")
+    try:
+        seed = seed_entries()
+    except (OSError, SeedError, ExtractError) as error:
+        raise FetchError(str(error)) from None
     client = client or PortalClient(say=say)
     folder = Path(editions_root) / edition
     state = _start(folder, edition, indicators, years, client, say)
-    try:
-        seed = seed_codes()
-    except (OSError, SeedError) as error:
-        raise FetchError(str(error)) from None
     data = state.data
     say(f"fetching {edition} from {client.settings.url}: {len(data['indicators'])} indicator(s), "
         f"years {data['years']}")
-    if data["plan"] is None:
-        say("  finding the indicators' codes in the portal's indicator tree")
-        try:
-            data["plan"] = [r.as_dict() for r in resolve(data["indicators"], IndicatorTree(client), seed)]
-        except PortalError:
-            _remove_empty(folder)  # nothing saved yet: nothing to resume, no folder left behind
-            raise
+    _announce(data, seed, client, say)
+    finder = Finder(client, Learned(data["learned"], state.save), data["years"])
+    try:
+        for number, indicator in enumerate(data["indicators"], start=1):
+            if indicator in data["files"] or indicator in data["not_fetched"]:
+                continue
+            if indicator not in data["plan"]:
+                data["plan"][indicator] = finder.plan(indicator, seed.get(indicator)).as_dict()
+                state.save()
+            plan = Plan(**data["plan"][indicator])
+            counter = f"[{number}/{len(data['indicators'])}]"
+            if plan.problem:
+                data["not_fetched"][indicator] = plan.problem
+                state.save()
+                say(f"  {counter} {indicator}: not fetched: {plan.problem}")
+                continue
+            _fetch_one(folder, state, plan, client, counter, say)
+    except PortalError:
         state.save()
-    plan = [Resolution(**entry) for entry in data["plan"]]
-    for resolution in plan:
-        if resolution.problem:
-            data["not_fetched"][resolution.indicator] = resolution.problem
-    todo = [r for r in plan if not r.problem]
-    for number, resolution in enumerate(todo, start=1):
-        indicator = resolution.indicator
-        if indicator in data["files"] or indicator in data["not_fetched"]:
-            continue
-        _fetch_one(folder, state, resolution, client, f"[{number}/{len(todo)}]", say)
+        _remove_empty(folder, state)
+        raise
     state.save()
 
     result = FetchResult(edition, folder, [entry["path"] for entry in data["files"].values()],
                          dict(data["not_fetched"]), client.requests)
-    for indicator, reason in result.not_fetched.items():
-        say(f"  not fetched: {indicator}: {reason}")
     if not result.files:
-        _remove_empty(folder)
+        _remove_empty(folder, state, nothing_fetched=True)
         raise FetchError(f"{edition}: nothing could be fetched, no edition written"
                          + "".join(f"\n  {ind}: {why}" for ind, why in result.not_fetched.items()))
     _write_manifest(folder, data)
     for partial in folder.glob(".*.part"):  # left by a run killed while writing
         partial.unlink()
     (folder / FETCH_MARKER).unlink()
-    say(f"{edition}: complete, {len(result.files)} file(s) and manifest.yml in {folder}")
+    say(f"{edition}: complete, {len(result.files)} file(s) and manifest.yml in {folder}; "
+        f"{len(result.not_fetched)} indicator(s) not fetched" + (":" if result.not_fetched else ""))
+    for indicator, reason in result.not_fetched.items():
+        say(f"  not fetched: {indicator}: {reason}")
     return result
 
 
-def _fetch_one(folder: Path, state: _State, resolution: Resolution, client: PortalClient,
-               counter: str, say: Callable[[str], None]) -> None:
-    indicator, code, db = resolution.indicator, str(resolution.portal_code), resolution.portal_db
+def _answer_indicator(answer: PortalAnswer, code: str) -> dict | None:
+    for block in answer.returndata.get("wdnodes") or []:
+        if isinstance(block, dict) and block.get("wdcode") == "zb":
+            for node in block.get("nodes") or []:
+                if isinstance(node, dict) and str(node.get("code")) == code:
+                    return node
+    return None
+
+
+def _published_years(answer: PortalAnswer, span: tuple[int, int]) -> list[int]:
+    """The years asked for which the answer has at least one cell with `hasdata: true`."""
+    found = set()
+    for node in answer.returndata.get("datanodes") or []:
+        cell = node.get("data") if isinstance(node, dict) else None
+        if not isinstance(cell, dict) or not cell.get("hasdata"):
+            continue
+        for dim in node.get("wds") or []:
+            if isinstance(dim, dict) and dim.get("wdcode") == "sj" and str(dim.get("valuecode", ""))[:4].isdigit():
+                year = int(str(dim["valuecode"])[:4])
+                if span[0] <= year <= span[1]:
+                    found.add(year)
+    return sorted(found)
+
+
+def _fetch_one(folder: Path, state: _State, plan: Plan, client: PortalClient, counter: str,
+               say: Callable[[str], None]) -> None:
+    indicator, code, db = plan.indicator, str(plan.portal_code), str(plan.portal_db)
     years = state.data["years"]
-    answer = client.query(db, code, years)
-    unit = _answer_unit(answer, code)
-    problem = _unit_problem(resolution, unit)
-    if problem:
-        state.data["not_fetched"][indicator] = problem
+
+    def not_fetched(reason: str) -> None:
+        state.data["not_fetched"][indicator] = reason
         state.save()
-        say(f"  {counter} {indicator}: {problem}")
+        say(f"  {counter} {indicator}: not fetched: {reason}")
+
+    try:
+        answer = client.query(db, code, years)
+    except PortalRefused as refused:
+        not_fetched(str(refused))
         return
-    name = f"{indicator}_{db}_{code}.json"
-    target = folder / name
+    node = _answer_indicator(answer, code)
+    if node is None:
+        not_fetched(f"the answer to QueryData {db} {code} {years} does not describe {code} in its wdnodes")
+        return
+    name, unit = str(node.get("cname") or node.get("name") or ""), str(node.get("unit") or "").strip()
+    named = (harmonise.normalise_label(name) == harmonise.normalise_label(plan.portal_name)
+             or harmonise.resolve_indicator(name)[0] == indicator)
+    if not named or not harmonise.same_unit(unit, plan.portal_unit):
+        not_fetched(f"the answer gives {code} as '{name}' ({unit}), expected '{plan.portal_name}' "
+                    f"({plan.portal_unit}): the code may have changed meaning; not saved")
+        return
+    span = year_span(years)
+    published = _published_years(answer, span)
+    if not published:
+        asked = f"{span[0]}" if span[0] == span[1] else f"{span[0]}-{span[1]}"
+        not_fetched(f"nothing published for {asked}: no cell of QueryData {db} {code} {years} "
+                    "has hasdata: true")
+        return
+    name_on_disk = f"{indicator}_{db}_{code}.json"
+    target = folder / name_on_disk
     _write_atomically(target, answer.body)
     try:  # a saved answer is one the build can read
-        values = read_extract(target, indicator=indicator, display_name=f"{folder.name}/{name}")
+        values = [v for v in read_extract(target, indicator=indicator, display_name=f"{folder.name}/{name_on_disk}")
+                  if span[0] <= v.year <= span[1]]
     except ExtractError as error:
         target.unlink()
         raise FetchError(f"the portal's answer to QueryData {db} {code} {years} cannot be read: {error}") from None
-    entry = {
-        "path": name, "indicator": indicator, "notes": None,
-        "source_url": answer.url, "query": answer.query, "accessed": answer.accessed,
-        "sha256": hashlib.sha256(answer.body).hexdigest(),
-        "portal_db": db, "portal_code": code, "portal_name": resolution.portal_name, "portal_unit": unit,
+    state.data["files"][indicator] = {
+        "path": name_on_disk, "indicator": indicator, "keep_years": list(span),
+        "notes": plan.how, "source_url": answer.url, "query": answer.query, "accessed": answer.accessed,
+        "sha256": hashlib.sha256(answer.body).hexdigest(), "portal_db": db,
+        "portal_table": plan.table_code, "portal_table_name": plan.table_name,
+        "portal_code": code, "portal_name": name, "portal_unit": unit,
     }
-    span = _year_span(years)
-    if span:
-        entry["years"] = span
-    entry["notes"] = ("code from the reviewed seed portal_indicator_codes.csv, confirmed in the tree"
-                      if resolution.via == "seed" else "code found in the tree by name, unit checked")
-    state.data["files"][indicator] = entry
     state.save()
     provinces = {v.province_code for v in values}
-    say(f"  {counter} {indicator} <- {db} {code} '{resolution.portal_name}' ({unit}): "
-        f"{len(values)} values, {len(provinces)} region(s) -> {name}")
+    say(f"  {counter} {indicator} <- {db} table {plan.table_code}, {code} '{name}' ({unit}): "
+        f"{len(values)} values for {published[0]}-{published[-1]}, {len(provinces)} region(s) -> {name_on_disk}")
 
 
-def _remove_empty(folder: Path) -> None:
-    """A fetch that saved nothing leaves no folder behind (only its own marker is removed)."""
-    marker = folder / FETCH_MARKER
-    if marker.exists() and [p.name for p in folder.iterdir()] == [FETCH_MARKER]:
-        marker.unlink()
+def _remove_empty(folder: Path, state: _State, *, nothing_fetched: bool = False) -> None:
+    """A fetch that has nothing to resume (no answer saved, nothing learned of the portal, or
+    finished with nothing fetchable) leaves no folder behind; only its own files are removed."""
+    if state.data["files"] or (state.data["learned"] and not nothing_fetched):
+        return
+    own = {FETCH_MARKER} | {f".{FETCH_MARKER}.part"}
+    if {p.name for p in folder.iterdir()} <= own:
+        for name in own:
+            (folder / name).unlink(missing_ok=True)
         folder.rmdir()
+
+
+_MANIFEST_FILE_KEYS = ("path", "indicator", "keep_years", "notes", "source_url", "query", "accessed", "sha256",
+                       "portal_db", "portal_table", "portal_table_name", "portal_code", "portal_name",
+                       "portal_unit")
 
 
 def _write_manifest(folder: Path, data: dict) -> None:
@@ -283,9 +327,7 @@ def _write_manifest(folder: Path, data: dict) -> None:
     for indicator in data["indicators"]:
         entry = data["files"].get(indicator)
         if entry:
-            files.append({key: entry[key] for key in ("path", "indicator", "years", "notes", "source_url", "query",
-                                                       "accessed", "sha256", "portal_db", "portal_code",
-                                                       "portal_name", "portal_unit") if key in entry})
+            files.append({key: entry[key] for key in _MANIFEST_FILE_KEYS if entry.get(key) is not None})
     notes = f"Years {data['years']} as asked of the portal."
     if data["not_fetched"]:
         notes += " Not fetched: " + "; ".join(f"{ind}: {why}" for ind, why in data["not_fetched"].items())
