@@ -23,8 +23,8 @@ import yaml
 from cli_helpers import PROVPANEL_BIN, SAMPLE_EDITIONS_DIR, run_provpanel, run_provpanel_in_process
 from portal_replay import (
     RECORDINGS,
-    RecordedPortal,
     Recorded,
+    RecordedPortal,
     all_unpublished,
     recorded_json,
     recording,
@@ -37,7 +37,13 @@ from provpanel.edition_manifest import load_manifest
 from provpanel.editions import FETCH_MARKER, list_editions, unfinished_editions
 from provpanel.errors import ExtractError, ManifestError
 from provpanel.extracts import detect_format, read_extract
-from provpanel.portal.client import PortalBlocked, PortalClient, PortalError, PortalSettings, PortalTLSError
+from provpanel.portal.client import (
+    PortalBlocked,
+    PortalClient,
+    PortalError,
+    PortalSettings,
+    PortalTLSError,
+)
 from provpanel.portal.fetch import FetchError, fetch_edition
 from provpanel.portal.lookup import Finder, Learned
 from provpanel.portal.seed import SeedEntry, seed_entries
@@ -186,9 +192,9 @@ def test_a_real_table_answer_lists_its_indicators_with_code_name_and_unit(tmp_pa
 
 
 def _entry(**changes) -> SeedEntry:
-    base = dict(indicator="exports", portal_db="fsnd", table_code="A0201", table_name="地区生产总值",
-                portal_code="", portal_name="经营单位所在地出口总额", portal_unit="千美元", confidence="table",
-                evidence="test")
+    base = {"indicator": "exports", "portal_db": "fsnd", "table_code": "A0201", "table_name": "地区生产总值",
+            "portal_code": "", "portal_name": "经营单位所在地出口总额", "portal_unit": "千美元",
+            "confidence": "table", "evidence": "test"}
     return SeedEntry(**{**base, **changes})
 
 

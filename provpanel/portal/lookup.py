@@ -22,7 +22,13 @@ from dataclasses import asdict, dataclass, field
 
 from provpanel import harmonise
 from provpanel.errors import ExtractError
-from provpanel.portal.client import PortalBlocked, PortalClient, PortalError, PortalRefused, PortalTLSError
+from provpanel.portal.client import (
+    PortalBlocked,
+    PortalClient,
+    PortalError,
+    PortalRefused,
+    PortalTLSError,
+)
 from provpanel.portal.seed import SEED_NAME, SeedEntry
 
 _PERIOD = re.compile(r"^(?P<base>.*?)\s*[(（](?P<first>\d{4})\s*-\s*(?P<last>\d{4})?[)）]$")
