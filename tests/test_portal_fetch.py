@@ -307,6 +307,15 @@ def test_requests_are_posted_like_the_recorded_clients_and_cookies_are_sent_back
     assert later and all("JSESSIONID=" in r.headers["cookie"] and "u=" in r.headers["cookie"] for r in later)
 
 
+def test_json_is_read_by_its_bytes_whatever_the_content_type_says(portal, tmp_path):
+    recorded = portal.answers[_indicator_key("fsnd", "A020101")]
+    portal.answers[_indicator_key("fsnd", "A020101")] = Recorded(
+        200, [("Content-Type", "text/html;charset=UTF-8")], recorded.body, "built: the recorded GDP answer as text/html")
+    portal.add_content_type = False
+    result = _fetch(portal, tmp_path, indicators=("gdp",))
+    assert result.files == ["gdp_fsnd_A020101.json"] and portal.count("QueryData", "A020101") == 1
+
+
 def test_user_agent_is_a_setting():
     assert PortalSettings.from_env({"PROVPANEL_PORTAL_USER_AGENT": "my-lab/1.0"}).user_agent == "my-lab/1.0"
 
@@ -314,11 +323,16 @@ def test_user_agent_is_a_setting():
 def test_a_made_up_challenge_page_slows_down_then_the_recorded_answer_is_saved(portal, tmp_path):
     portal.faults.extend(["challenge", "challenge"])
     lines: list[str] = []
-    client = _client(portal, lines=lines)
+    waits: list[float] = []
+    settings = PortalSettings(url=portal.url, delay=0, timeout=5, retries=2, backoff=3.0)
+    client = PortalClient(settings, say=lines.append, sleep=waits.append)
     fetch_edition("portal2026", editions_root=tmp_path, indicators=["gdp"], years=YEARS, client=client,
                   say=lines.append)
-    assert any("firewall challenge page" in line and "retry 1/2" in line for line in lines)
-    assert client.delay >= 2  # slowed down: the pause doubled at each challenge
+    assert any("firewall challenge page" in line and "retry 1/2 in 3 s, then one request every 1 s" in line
+               for line in lines)
+    assert any("retry 2/2 in 6 s, then one request every 2 s" in line for line in lines)
+    assert client.delay == 2  # slowed down: the pause doubled at each challenge
+    assert 3.0 in waits and 6.0 in waits and any(1.5 < w <= 2 for w in waits)  # back-off, then the longer pause
     assert (tmp_path / "portal2026" / "gdp_fsnd_A020101.json").read_bytes() == (RECORDINGS / GDP_FILE).read_bytes()
 
 

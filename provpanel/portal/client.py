@@ -149,9 +149,10 @@ def tls_help(url: str, detail: str) -> str:
     )
 
 
-def _looks_like_html(body: bytes, content_type: str) -> bool:
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return "html" in content_type.lower() or head.startswith((b"<!doctype", b"<html", b"<"))
+def _looks_like_html(body: bytes) -> bool:
+    # by the bytes, not the Content-Type: the recorded answers carry none, and a JSON answer is
+    # JSON whatever a header says
+    return body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 def _is_captcha(body: bytes) -> bool:
@@ -322,7 +323,6 @@ class PortalClient:
         finally:
             self._last_request = time.monotonic()
         status = response.status_code
-        content_type = response.headers.get("Content-Type", "")
         if status == 403:
             raise PortalBlocked(
                 f"{what}: the portal's firewall refused this client (HTTP 403{self._firewall(response, body)}). "
@@ -333,7 +333,7 @@ class PortalClient:
         if status != 200:
             raise PortalError(f"{what}: HTTP {status} {response.reason} from {url} after "
                               f"{self.settings.retries + 1} attempts. {WHAT_TO_DO}")
-        if _looks_like_html(body, content_type):
+        if _looks_like_html(body):
             if _is_captcha(body):
                 raise PortalBlocked(
                     f"{what}: the portal's firewall answered with a captcha page "
