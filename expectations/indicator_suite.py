@@ -18,6 +18,18 @@ the edition, file, province and year of the value. Each row of the validated fra
   per edition, file and year (province 'all').
 - revision_ratio: the value over the same cell in the latest earlier edition, unless the
   revising edition's manifest declares the revision (`revisions:`, docs/editions.md).
+- parts_sum: the parts of a total in the same edition (the three sectors' value added, exports
+  and imports) over the total (GDP, trade): an accounting identity.
+- ratio_pair: one indicator over another of the same edition (else the nearest edition's), e.g.
+  patents granted over applications, named at both cells.
+- per_unit_ratio: the value per unit of GDP or population, per cell, against absolute bounds
+  where a limit exists (employment per resident, subscriptions per person, ...).
+
+A declared exception in an edition's manifest (`exceptions:`) lets a check's cells of that
+edition, indicator, years (and provinces) pass; it is stored in raw.declared_exceptions and
+shown by `provpanel diff`. The suite runs when an edition is ingested (on the new edition
+against the stored ones: `validate_new_edition`), before anything is stored, and again on the
+panel's raw tables after the build.
 
 The statistics are derived in DuckDB (a county edition has over a million cells); Great
 Expectations then checks `minimum <= statistic <= maximum` on every row. Empty cells, absent
@@ -28,14 +40,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from expectations.gx_runner import SuiteOutcome, run_suite
 from expectations.thresholds import load_thresholds
+from provpanel.edition_manifest import IDENTITY_CHECKS
 
-CHECKS = ("yoy_ratio", "ratio_to_median", "median_ratio", "revision_ratio")
+CHECKS = ("yoy_ratio", "ratio_to_median", "median_ratio", "revision_ratio", *IDENTITY_CHECKS)
 # what a row's cell was compared with: the neighbouring year's cell (yoy_ratio); the file's
 # units that year, per unit of `denominator` (ratio_to_median, median_ratio: compared_value is
 # the median); the same cell in the latest earlier edition (revision_ratio)
@@ -44,6 +58,7 @@ INDEX_COLUMNS = ["edition", "file", "sheet", "province_code", "year", "indicator
                  *COMPARED]
 FRAME_COLUMNS = [*INDEX_COLUMNS[:8], "statistic", "minimum", "maximum", *INDEX_COLUMNS[8:]]
 DECLARED_REVISION_COLUMNS = ["edition", "indicator", "first_year", "last_year", "reason"]
+DECLARED_EXCEPTION_COLUMNS = ["edition", "check_name", "indicator", "province_code", "first_year", "last_year", "reason"]
 TEXT_COLUMNS = ["edition", "file", "sheet", "province_code", "indicator", "check", "bound", "compared_edition",
                 "compared_file", "denominator"]
 
@@ -60,6 +75,8 @@ def bounds_table(thresholds: Mapping) -> pd.DataFrame:
     rows = []
     for indicator in _province_indicators():
         for check in CHECKS:
+            if check in IDENTITY_CHECKS:
+                continue
             if check == "revision_ratio":
                 share = float(thresholds["max_revision_share"])
                 bounds, key = [1 - share, 1 + share], "max_revision_share"
@@ -70,7 +87,40 @@ def bounds_table(thresholds: Mapping) -> pd.DataFrame:
             if bounds:
                 rows.append((check, indicator, float(bounds[0]), float(bounds[1]),
                              f"[{float(bounds[0]):g}, {float(bounds[1]):g}] (thresholds.yml indicators.{key})"))
+    rows.extend(_identity_bounds(thresholds))
     return pd.DataFrame(rows, columns=["check", "indicator", "minimum", "maximum", "bound"])
+
+
+def _identity_bounds(thresholds: Mapping) -> list[tuple]:
+    def text(low, high, key: str, what: str = "") -> str:
+        return f"{what}[{float(low):g}, {float(high):g}] (thresholds.yml indicators.{key})"
+
+    rows = []
+    for total, spec in (thresholds.get("parts_sum") or {}).items():
+        low, high = spec["bounds"]
+        rows.append(("parts_sum", total, float(low), float(high),
+                     text(low, high, f"parts_sum.{total}", f"{' + '.join(spec['parts'])} over {total} ")))
+    for indicator, spec in (thresholds.get("ratio_pair") or {}).items():
+        low, high = spec["bounds"]
+        bound = text(low, high, f"ratio_pair.{indicator}", f"{indicator} over {spec['over']} ")
+        rows.append(("ratio_pair", indicator, float(low), float(high), bound))
+        rows.append(("ratio_pair", spec["over"], float(low), float(high), bound))
+    for indicator, bounds in (thresholds.get("per_unit_bounds") or {}).items():
+        if bounds:
+            rows.append(("per_unit_ratio", indicator, float(bounds[0]), float(bounds[1]),
+                         text(bounds[0], bounds[1], f"per_unit_bounds.{indicator}")))
+    return rows
+
+
+def _parts_table(thresholds: Mapping) -> pd.DataFrame:
+    rows = [(total, part, len(spec["parts"]), " + ".join(spec["parts"]))
+            for total, spec in (thresholds.get("parts_sum") or {}).items() for part in spec["parts"]]
+    return pd.DataFrame(rows, columns=["total", "part", "n_parts", "parts_label"])
+
+
+def _pairs_table(thresholds: Mapping) -> pd.DataFrame:
+    rows = [(indicator, spec["over"]) for indicator, spec in (thresholds.get("ratio_pair") or {}).items()]
+    return pd.DataFrame(rows, columns=["indicator", "over"])
 
 
 def _denominator_table(thresholds: Mapping) -> pd.DataFrame:
@@ -137,7 +187,8 @@ yoy_pairs AS (
       AND other_edition = edition
 ),
 ratios AS (
-    SELECT c.*, d.denominator, c.value / v.value AS ratio
+    SELECT c.*, d.denominator, c.value / v.value AS ratio, v.value AS per_value, v.source_edition AS per_edition,
+           v.source_file AS per_file
     FROM cells AS c
     JOIN input_denominators AS d USING (indicator)
     JOIN views AS v ON v.view = c.edition AND v.province_code = c.province_code AND v.year = c.year
@@ -163,6 +214,14 @@ previous_edition AS (
         GROUP BY c.edition, c.file, c.sheet, c.province_code, c.year, c.indicator
     )
 ),
+-- the parts of a total in the same edition (one vintage), when every part is there
+part_sums AS (
+    SELECT p.edition, p.province_code, p.year, s.total AS indicator, sum(p.value) AS parts,
+           min(p.file) AS parts_file, any_value(s.parts_label) AS parts_label
+    FROM per_edition AS p JOIN input_parts AS s ON s.part = p.indicator
+    GROUP BY p.edition, p.province_code, p.year, s.total
+    HAVING count(*) = any_value(s.n_parts)
+),
 checked AS (
     SELECT c.edition, c.file, c.sheet, c.province_code, c.year, c.indicator, c.value, 'yoy_ratio' AS "check",
            y.statistic, y.compared_edition, y.compared_file, y.compared_year, y.compared_value,
@@ -183,12 +242,39 @@ checked AS (
     WHERE NOT EXISTS (
         SELECT 1 FROM input_declared AS d
         WHERE d.edition = r.edition AND d.indicator = r.indicator AND r.year BETWEEN d.first_year AND d.last_year)
+    UNION ALL
+    SELECT c.edition, c.file, c.sheet, c.province_code, c.year, c.indicator, c.value, 'parts_sum',
+           s.parts / c.value, c.edition, s.parts_file, c.year, s.parts, s.parts_label
+    FROM cells AS c JOIN part_sums AS s USING (edition, province_code, year, indicator)
+    UNION ALL
+    -- an indicator over another, at the first one's cell and at the other's (same statistic)
+    SELECT c.edition, c.file, c.sheet, c.province_code, c.year, c.indicator, c.value, 'ratio_pair',
+           c.value / v.value, v.source_edition, v.source_file, c.year, v.value, p.over
+    FROM cells AS c JOIN input_pairs AS p ON p.indicator = c.indicator
+    JOIN views AS v ON v.view = c.edition AND v.province_code = c.province_code AND v.year = c.year
+                   AND v.indicator = p.over
+    UNION ALL
+    SELECT c.edition, c.file, c.sheet, c.province_code, c.year, c.indicator, c.value, 'ratio_pair',
+           v.value / c.value, v.source_edition, v.source_file, c.year, v.value, p.indicator
+    FROM cells AS c JOIN input_pairs AS p ON p.over = c.indicator
+    JOIN views AS v ON v.view = c.edition AND v.province_code = c.province_code AND v.year = c.year
+                   AND v.indicator = p.indicator
+    UNION ALL
+    SELECT edition, file, sheet, province_code, year, indicator, value, 'per_unit_ratio', ratio, per_edition,
+           per_file, year, per_value, denominator
+    FROM ratios
 )
 SELECT checked.edition, checked.file, checked.sheet, checked.province_code, checked.year, checked.indicator,
        checked.value, checked."check", checked.statistic, b.minimum, b.maximum, b.bound,
        checked.compared_edition, checked.compared_file, checked.compared_year, checked.compared_value,
        checked.denominator
 FROM checked JOIN input_bounds AS b USING ("check", indicator)
+WHERE NOT EXISTS (  -- an exception the edition's manifest declares (either indicator of an identity)
+    SELECT 1 FROM input_exceptions AS x
+    WHERE x.edition = checked.edition AND x.check_name = checked."check"
+      AND (x.indicator = checked.indicator OR x.indicator = checked.denominator)
+      AND (x.province_code IS NULL OR x.province_code = checked.province_code)
+      AND checked.year BETWEEN x.first_year AND x.last_year)
 """
 
 
@@ -222,34 +308,50 @@ def _connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _register_inputs(con, thresholds: Mapping, declared: pd.DataFrame | None) -> None:
+def _register_inputs(con, thresholds: Mapping, declared: pd.DataFrame | None,
+                     exceptions: pd.DataFrame | None = None) -> None:
     con.register("input_bounds", bounds_table(thresholds))
     con.register("input_denominators", _denominator_table(thresholds))
+    con.register("input_parts", _parts_table(thresholds))
+    con.register("input_pairs", _pairs_table(thresholds))
     declared = declared if declared is not None else pd.DataFrame(columns=DECLARED_REVISION_COLUMNS)
     con.register("input_declared", declared.astype({"first_year": "int64", "last_year": "int64"})
                  .reindex(columns=DECLARED_REVISION_COLUMNS))
+    exceptions = exceptions if exceptions is not None else pd.DataFrame(columns=DECLARED_EXCEPTION_COLUMNS)
+    con.register("input_exceptions", exceptions.reindex(columns=DECLARED_EXCEPTION_COLUMNS).astype(
+        {"edition": object, "check_name": object, "indicator": object, "province_code": object,
+         "first_year": "int64", "last_year": "int64", "reason": object}))
 
 
 def prepare_indicator_frame(values: pd.DataFrame, published: Mapping[str, object],
                             declared_revisions: pd.DataFrame | None = None,
-                            thresholds: Mapping | None = None) -> pd.DataFrame:
+                            thresholds: Mapping | None = None,
+                            exceptions: pd.DataFrame | None = None) -> pd.DataFrame:
     """The validated frame from DataFrames: `values` with the columns of raw.extract_values
     (edition, file, sheet, province_code, year, indicator, value, in_catalog), `published`
-    edition -> date, `declared_revisions` with DECLARED_REVISION_COLUMNS."""
+    edition -> date, `declared_revisions` with DECLARED_REVISION_COLUMNS, `exceptions` with
+    DECLARED_EXCEPTION_COLUMNS."""
     thresholds = thresholds or load_thresholds()["indicators"]
     with _connect() as con:
         frame = values[["edition", "file", "sheet", "province_code", "year", "indicator", "value", "in_catalog"]]
         con.register("input_values", frame.astype({"sheet": object, "in_catalog": bool}))
         con.register("input_editions", pd.DataFrame(
             {"edition": list(published), "published": [str(p) for p in published.values()]}))
-        _register_inputs(con, thresholds, declared_revisions)
+        _register_inputs(con, thresholds, declared_revisions, exceptions)
         return _fetch_frame(con, thresholds)
+
+
+def _stored_table(con, name: str) -> pd.DataFrame | None:
+    from provpanel.warehouse import table_exists
+
+    if not table_exists(con, *name.split("."), database="warehouse"):
+        return None
+    return con.execute(f"SELECT * FROM warehouse.{name}").df()
 
 
 def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping | None = None) -> pd.DataFrame:
     """The validated frame from a warehouse's raw tables (opened read-only)."""
-    from provpanel.raw_schema import DECLARED_REVISIONS
-    from provpanel.warehouse import table_exists
+    from provpanel.raw_schema import DECLARED_EXCEPTIONS, DECLARED_REVISIONS
 
     thresholds = thresholds or load_thresholds()["indicators"]
     with _connect() as con:
@@ -259,11 +361,61 @@ def prepare_indicator_frame_from_warehouse(warehouse_path, thresholds: Mapping |
                     "value, in_catalog FROM warehouse.raw.extract_values")
         con.execute("CREATE TEMP VIEW input_editions AS SELECT edition, published::VARCHAR AS published "
                     "FROM warehouse.raw.editions")
-        has_declared = table_exists(con, *DECLARED_REVISIONS.name.split("."), database="warehouse")
-        declared = (con.execute(f"SELECT * FROM warehouse.{DECLARED_REVISIONS.name}").df() if has_declared
-                    else None)
-        _register_inputs(con, thresholds, declared)
+        _register_inputs(con, thresholds, _stored_table(con, DECLARED_REVISIONS.name),
+                         _stored_table(con, DECLARED_EXCEPTIONS.name))
         return _fetch_frame(con, thresholds)
+
+
+def prepare_new_edition_frame(values: pd.DataFrame, edition: str, published: object,
+                              declared_revisions: pd.DataFrame, exceptions: pd.DataFrame,
+                              warehouse_path, thresholds: Mapping | None = None) -> pd.DataFrame:
+    """The rows that judge a new edition before it is stored: its values beside the stored
+    editions' (an older copy of the same edition left out), keeping every row about one of its
+    cells or comparing another edition's cell with one of its cells."""
+    from provpanel.raw_schema import DECLARED_EXCEPTIONS, DECLARED_REVISIONS
+
+    thresholds = thresholds or load_thresholds()["indicators"]
+    columns = ["edition", "file", "sheet", "province_code", "year", "indicator", "value", "in_catalog"]
+    new = values.reindex(columns=columns).astype({"sheet": object, "in_catalog": bool})
+    with _connect() as con:
+        con.register("new_values", new)
+        stored_revisions = stored_exceptions = None
+        if warehouse_path is not None and Path(warehouse_path).exists():
+            quoted = str(warehouse_path).replace("'", "''")
+            con.execute(f"ATTACH '{quoted}' AS warehouse (READ_ONLY)")
+            con.execute(f"CREATE TEMP TABLE stored_values AS SELECT {', '.join(columns)} "
+                        "FROM warehouse.raw.extract_values WHERE edition <> ?", [edition])
+            con.execute("CREATE TEMP VIEW input_values AS SELECT * FROM new_values UNION ALL BY NAME "
+                        "SELECT * FROM stored_values")
+            con.execute("CREATE TEMP TABLE input_editions AS SELECT edition, published::VARCHAR AS published "
+                        "FROM warehouse.raw.editions WHERE edition <> ?", [edition])
+            stored_revisions = _stored_table(con, DECLARED_REVISIONS.name)
+            stored_exceptions = _stored_table(con, DECLARED_EXCEPTIONS.name)
+        else:
+            con.execute("CREATE TEMP VIEW input_values AS SELECT * FROM new_values")
+            con.execute("CREATE TEMP TABLE input_editions (edition VARCHAR, published VARCHAR)")
+        con.execute("INSERT INTO input_editions VALUES (?, ?)", [edition, str(published)])
+
+        def joined(stored: pd.DataFrame | None, mine: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+            frames = [mine.reindex(columns=names)]
+            if stored is not None and len(stored):
+                frames.append(stored.loc[stored["edition"] != edition].reindex(columns=names))
+            return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+        _register_inputs(con, thresholds, joined(stored_revisions, declared_revisions, DECLARED_REVISION_COLUMNS),
+                         joined(stored_exceptions, exceptions, DECLARED_EXCEPTION_COLUMNS))
+        frame = _fetch_frame(con, thresholds)
+    about = (frame["edition"].astype(object) == edition) | (frame["compared_edition"].astype(object) == edition)
+    return frame.loc[about].reset_index(drop=True)
+
+
+def validate_new_edition(values: pd.DataFrame, edition: str, published: object,
+                         declared_revisions: pd.DataFrame, exceptions: pd.DataFrame, warehouse_path,
+                         *, thresholds: Mapping | None = None, docs_dir=None) -> SuiteOutcome:
+    """The suite on a new edition's values, against the stored editions, before it is stored."""
+    frame = prepare_new_edition_frame(values, edition, published, declared_revisions, exceptions,
+                                      warehouse_path, thresholds)
+    return validate_indicator_frame(frame, docs_dir=docs_dir)
 
 
 def build_indicator_suite():
@@ -298,6 +450,13 @@ def _fmt(value) -> str:
 
 def _compared_text(row: Mapping) -> str:
     check = row["check"]
+    source = f"{row['compared_edition']}/{row['compared_file']}"
+    if check == "parts_sum":
+        gap = row["compared_value"] - row["value"]
+        return (f"its parts {row['denominator']} in {source}: sum {_fmt(row['compared_value'])}, "
+                f"gap {_fmt(gap)} ({_fmt(100 * gap / row['value'])} %)")
+    if check in ("ratio_pair", "per_unit_ratio"):
+        return f"{row['denominator']} = {_fmt(row['compared_value'])} in {source}, {row['compared_year']}"
     if check in ("ratio_to_median", "median_ratio"):
         return (f"the median {row['indicator']} per {row['denominator']} of the file's units that year: "
                 f"{_fmt(row['compared_value'])}")

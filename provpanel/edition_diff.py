@@ -31,6 +31,8 @@ class EditionDiff:
     revised: pd.DataFrame
     estimates: pd.DataFrame
     max_revision_share: float = 0.5
+    # checks between indicators the edition's manifest lets pass (raw.declared_exceptions)
+    exceptions: pd.DataFrame | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -48,8 +50,10 @@ class EditionDiff:
         undeclared = int((~large["declared"]).sum()) if not large.empty else 0
         flagged = (f"; {len(large)} revised beyond {self.max_revision_share:.0%} ({len(large) - undeclared} declared, "
                    f"{undeclared} undeclared)") if not large.empty else ""
+        excepted = (f"; {len(self.exceptions)} declared exception(s) to the checks between indicators"
+                    if self.exceptions is not None and not self.exceptions.empty else "")
         return (f"edition {self.edition}: {len(self.added)} cells added, {len(self.revised)} cells revised "
-                f"against {', '.join(self.earlier_editions) or 'no earlier edition'}{flagged}")
+                f"against {', '.join(self.earlier_editions) or 'no earlier edition'}{flagged}{excepted}")
 
     def to_markdown(self) -> str:
         parts = [f"## Edition {self.edition}", "", self.summary_line(), ""]
@@ -69,6 +73,9 @@ class EditionDiff:
             shown = self.revised.head(MAX_ROWS_IN_MARKDOWN)
             parts += [f"### Cells revised (first {len(shown)} of {len(self.revised)})", "",
                       shown.to_markdown(index=False, floatfmt=".6g"), ""]
+        if self.exceptions is not None and not self.exceptions.empty:
+            parts += ["### Declared exceptions to the checks between indicators (manifest `exceptions:`)", "",
+                      self.exceptions.fillna({"province_code": "all"}).to_markdown(index=False), ""]
         if not self.estimates.empty:
             parts += ["### Key estimates before and after", "",
                       self.estimates.to_markdown(index=False, floatfmt=".4g"), ""]
@@ -86,8 +93,12 @@ def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     published = editions.set_index("edition").loc[edition, "published"]
     earlier = [e for e, p in zip(editions["edition"], editions["published"]) if (p, e) < (published, edition)]
     # Works on the published snapshot too: raw and marts only.
+    # a warehouse not built yet (raw tables only) has no panel choice to show
+    panel_choice = ("marts.indicator_revisions" if table_exists(con, "marts", "indicator_revisions") else
+                    "(SELECT NULL::VARCHAR AS province_code, NULL::INTEGER AS year, NULL::VARCHAR AS indicator, "
+                    "NULL::VARCHAR AS panel_edition WHERE false)")
     cells = con.execute(
-        """
+        f"""
         WITH per_edition AS (
             SELECT v.province_code, v.year, v.indicator, v.edition, e.published,
                    min(v.value) AS value, min(v.unit) AS unit
@@ -103,7 +114,7 @@ def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
         ),
         panel_choice AS (
             SELECT DISTINCT province_code, year, indicator, panel_edition
-            FROM marts.indicator_revisions
+            FROM {panel_choice}
         )
         SELECT this.province_code, this.year, this.indicator,
                previous.edition AS previous_edition, previous.value AS previous_value,
@@ -125,8 +136,12 @@ def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     share = _max_revision_share()
     revised = revised.assign(beyond_share=(revised["change_pct"].abs() > 100 * share),
                              declared=_declared(con, edition, revised))
+    exceptions = (con.execute("""SELECT check_name AS "check", indicator, province_code, first_year, last_year, reason
+                                 FROM raw.declared_exceptions WHERE edition = ?
+                                 ORDER BY check_name, indicator, province_code NULLS FIRST""", [edition]).df()
+                  if table_exists(con, "raw", "declared_exceptions") else None)
     return EditionDiff(edition, earlier, added.reset_index(drop=True), revised.reset_index(drop=True),
-                       _estimate_shifts(con, edition), share)
+                       _estimate_shifts(con, edition), share, exceptions)
 
 
 def _max_revision_share() -> float:

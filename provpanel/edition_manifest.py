@@ -19,7 +19,7 @@ from provpanel.editions import FETCH_MARKER, MANIFEST_NAME, check_links, edition
 from provpanel.errors import ExtractError, ManifestError
 
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_TOP_KEYS = {"edition", "title", "published", "source", "notes", "files", "revisions"}
+_TOP_KEYS = {"edition", "title", "published", "source", "notes", "files", "revisions", "exceptions"}
 _REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
 _FILE_KEYS = {"path", "indicator", "unit", "years", "keep_years", "notes", "sheets", "columns", "breakdown"}
 # What `provpanel fetch` records of each answer it saved (docs/editions.md): all optional.
@@ -33,6 +33,10 @@ _SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
 _COLUMN_ROLES = ("province", "year", "value", "indicator", "unit")
 _BREAKDOWN_KEYS = {"column", "value"}
 _REVISION_KEYS = {"indicator", "years", "reason"}
+_EXCEPTION_KEYS = {"check", "indicator", "years", "provinces", "reason"}
+# The checks between indicators (expectations/indicator_suite.py) an edition may declare an
+# exception to (`exceptions:`), e.g. a yearbook whose sectors do not add up to its GDP.
+IDENTITY_CHECKS = ("parts_sum", "ratio_pair", "per_unit_ratio")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,18 @@ class DeclaredRevision:
 
 
 @dataclass(frozen=True)
+class DeclaredException:
+    """A check between indicators that the manifest lets pass (key `exceptions`): the cells of
+    `indicator` (either side of an identity) in `years`, in `provinces` (codes; empty: all)."""
+
+    check: str
+    indicator: str
+    years: tuple[int, int]
+    provinces: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     edition: str
     title: str
@@ -78,6 +94,7 @@ class Manifest:
     notes: str | None
     files: list[ManifestFile]
     revisions: tuple[DeclaredRevision, ...] = ()
+    exceptions: tuple[DeclaredException, ...] = ()
 
 
 def _is_data_file(relative: str) -> bool:
@@ -355,6 +372,40 @@ def _revisions(check: _Checker, value: Any) -> tuple[DeclaredRevision, ...]:
     return tuple(revisions)
 
 
+def _exceptions(check: _Checker, value: Any) -> tuple[DeclaredException, ...]:
+    if value is None:
+        return ()
+    shape = "a list of {check, indicator, years, provinces (optional), reason}"
+    if not isinstance(value, list):
+        raise check.fail("exceptions", shape, repr(value))
+    found = []
+    for index, entry in enumerate(value):
+        where = f"exceptions[{index}]"
+        if not isinstance(entry, Mapping):
+            raise check.fail(where, shape, repr(entry))
+        check.keys(entry, _EXCEPTION_KEYS, f"{where}.")
+        name = check.text(entry, "check", f"{where}.check", required=True)
+        if name not in IDENTITY_CHECKS:
+            raise check.fail(f"{where}.check", f"one of {', '.join(IDENTITY_CHECKS)}", f"'{name}'")
+        indicator = check.indicator(check.text(entry, "indicator", f"{where}.indicator", required=True),
+                                    f"{where}.indicator")
+        years = _years(check, entry.get("years"), f"{where}.years")
+        if years is None:
+            raise check.fail(f"{where}.years", "[first year, last year], e.g. [2013, 2018]", "no such key")
+        provinces = entry.get("provinces") or []
+        if not isinstance(provinces, list):
+            raise check.fail(f"{where}.provinces", "a list of provinces (names or codes)", repr(provinces))
+        codes = []
+        for position, label in enumerate(provinces):
+            code = harmonise.lookup_province(label) if not str(label) in harmonise.province_codes() else str(label)
+            if code is None or code == harmonise.NATIONAL_CODE:
+                raise check.fail(f"{where}.provinces[{position}]", "a province name or code", repr(label))
+            codes.append(code)
+        reason = check.text(entry, "reason", f"{where}.reason", required=True)
+        found.append(DeclaredException(name, indicator or "", years, tuple(codes), reason or ""))
+    return tuple(found)
+
+
 def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) -> Manifest:
     """The validated manifest of one edition folder. A folder an unfinished fetch left is not
     an edition (`allow_unfinished`: the fetch checks its manifest before it finishes)."""
@@ -419,4 +470,5 @@ def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) ->
         notes=check.text(data, "notes", "notes", required=False),
         files=files,
         revisions=_revisions(check, data.get("revisions")),
+        exceptions=_exceptions(check, data.get("exceptions")),
     )

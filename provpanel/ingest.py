@@ -17,7 +17,7 @@ from provpanel.edition_manifest import Manifest, load_manifest
 from provpanel.edition_read import read_edition
 from provpanel.editions import file_checksums
 from provpanel.folder_checksums import combined_checksum
-from provpanel.raw_schema import DECLARED_REVISIONS
+from provpanel.raw_schema import DECLARED_EXCEPTIONS, DECLARED_REVISIONS
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,21 @@ class PreparedEdition:
     fingerprint: str
     checksums: dict[str, str]
     values: pd.DataFrame
+
+    @property
+    def declared_revisions(self) -> pd.DataFrame:
+        """The manifest's `revisions:` as rows of raw.declared_revisions."""
+        edition = self.manifest.edition
+        return pd.DataFrame([(edition, r.indicator, r.years[0], r.years[1], r.reason)
+                             for r in self.manifest.revisions], columns=DECLARED_REVISIONS.column_names)
+
+    @property
+    def declared_exceptions(self) -> pd.DataFrame:
+        """The manifest's `exceptions:` as rows of raw.declared_exceptions (one per province)."""
+        edition = self.manifest.edition
+        rows = [(edition, x.check, x.indicator, province, x.years[0], x.years[1], x.reason)
+                for x in self.manifest.exceptions for province in (x.provinces or (None,))]
+        return pd.DataFrame(rows, columns=DECLARED_EXCEPTIONS.column_names)
 
     @property
     def stated_spans(self) -> dict[str, tuple[int, int]]:
@@ -104,12 +119,10 @@ def store_edition(prepared: PreparedEdition, warehouse_path: Path, *, supersede:
         "n_values": len(values),
         "loaded_at": loaded_at,
     }
-    declared = pd.DataFrame(
-        [(manifest.edition, r.indicator, r.years[0], r.years[1], r.reason) for r in manifest.revisions],
-        columns=DECLARED_REVISIONS.column_names)
     with warehouse.open_warehouse(warehouse_path) as con:
-        warehouse.replace_edition(con, edition_row, values, declared, file_checksums=prepared.checksums,
-                                  supersede=supersede)
+        warehouse.replace_edition(con, edition_row, values, prepared.declared_revisions,
+                                  declared_exceptions=prepared.declared_exceptions,
+                                  file_checksums=prepared.checksums, supersede=supersede)
     provinces = values.loc[values["province_code"] != "00", "province_code"].nunique()
     return IngestSummary(
         edition=manifest.edition,

@@ -123,6 +123,20 @@ DECLARED_REVISIONS = _table(
     reason      VARCHAR  NOT NULL  Why the values were revised (manifest), e.g. an economic census.
 """)
 
+# Checks between indicators an edition's manifest lets pass (`exceptions:`).
+DECLARED_EXCEPTIONS = _table(
+    "raw.declared_exceptions",
+    "Checks between indicators (identities, orderings, per-unit bounds) that an edition's manifest "
+    "lets pass (key exceptions).", """
+    edition        VARCHAR  NOT NULL  The edition whose manifest declares the exception.
+    check_name     VARCHAR  NOT NULL  The check: parts_sum, ratio_pair or per_unit_ratio (expectations/indicator_suite.py).
+    indicator      VARCHAR  NOT NULL  Catalog code of either indicator of the check.
+    province_code  VARCHAR  NULL      The province it covers; null: every province.
+    first_year     INTEGER  NOT NULL  First year covered.
+    last_year      INTEGER  NOT NULL  Last year covered.
+    reason         VARCHAR  NOT NULL  Why the edition's figures do not meet the check (manifest).
+""")
+
 # The checksum of every file of an ingested edition (manifest and READMEs included), so a
 # changed edition can say which files changed, were added or removed (editions are immutable).
 EDITION_FILES = _table(
@@ -147,7 +161,7 @@ SUPERSEDED_VALUES = Table(
                 "When the edition was re-read with --accept-changes and these values replaced (UTC)."),),
 )
 
-RAW_TABLES = (EXTRACT_VALUES, EDITIONS, DECLARED_REVISIONS, EDITION_FILES, SUPERSEDED_VALUES)
+RAW_TABLES = (EXTRACT_VALUES, EDITIONS, DECLARED_REVISIONS, DECLARED_EXCEPTIONS, EDITION_FILES, SUPERSEDED_VALUES)
 
 
 def empty_frame(dtypes: dict[str, str]) -> pd.DataFrame:

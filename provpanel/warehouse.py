@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from provpanel.raw_schema import (
+    DECLARED_EXCEPTIONS,
     DECLARED_REVISIONS,
     EDITION_FILES,
     EDITIONS,
@@ -90,10 +91,12 @@ def stored_edition_fingerprint(con: duckdb.DuckDBPyConnection, edition: str) -> 
 
 def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: pd.DataFrame,
                     declared_revisions: pd.DataFrame | None = None, *,
+                    declared_exceptions: pd.DataFrame | None = None,
                     file_checksums: dict[str, str] | None = None, supersede: bool = False) -> None:
     """Replace exactly one edition's rows in raw.extract_values, raw.editions,
-    raw.declared_revisions and raw.edition_files, atomically. `supersede`: the edition changed
-    since it was ingested (accepted): its old values move to raw.superseded_extract_values."""
+    raw.declared_revisions, raw.declared_exceptions and raw.edition_files, atomically.
+    `supersede`: the edition changed since it was ingested (accepted): its old values move to
+    raw.superseded_extract_values."""
     ensure_raw_schema(con)
     edition = edition_row["edition"]
     frame = values.reindex(columns=EXTRACT_VALUES.column_names)
@@ -102,6 +105,8 @@ def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: p
     edition_frame = pd.DataFrame([edition_row]).reindex(columns=EDITIONS.column_names)
     revisions_frame = (declared_revisions if declared_revisions is not None else pd.DataFrame()).reindex(
         columns=DECLARED_REVISIONS.column_names).assign(edition=edition)
+    exceptions_frame = (declared_exceptions if declared_exceptions is not None else pd.DataFrame()).reindex(
+        columns=DECLARED_EXCEPTIONS.column_names).assign(edition=edition)
     files_frame = pd.DataFrame(sorted((file_checksums or {}).items()), columns=["file", "file_sha256"]) \
         .assign(edition=edition).reindex(columns=EDITION_FILES.column_names)
     con.execute("BEGIN TRANSACTION")
@@ -114,6 +119,7 @@ def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: p
         con.execute("DELETE FROM raw.extract_values WHERE edition = ?", [edition])
         con.execute("DELETE FROM raw.editions WHERE edition = ?", [edition])
         con.execute(f"DELETE FROM {DECLARED_REVISIONS.name} WHERE edition = ?", [edition])
+        con.execute(f"DELETE FROM {DECLARED_EXCEPTIONS.name} WHERE edition = ?", [edition])
         con.execute(f"DELETE FROM {EDITION_FILES.name} WHERE edition = ?", [edition])
         con.register("incoming_values", frame)
         con.execute("INSERT INTO raw.extract_values SELECT * FROM incoming_values")
@@ -123,6 +129,10 @@ def replace_edition(con: duckdb.DuckDBPyConnection, edition_row: dict, values: p
             con.register("incoming_revisions", revisions_frame)
             con.execute(f"INSERT INTO {DECLARED_REVISIONS.name} SELECT * FROM incoming_revisions")
             con.unregister("incoming_revisions")
+        if len(exceptions_frame):
+            con.register("incoming_exceptions", exceptions_frame)
+            con.execute(f"INSERT INTO {DECLARED_EXCEPTIONS.name} SELECT * FROM incoming_exceptions")
+            con.unregister("incoming_exceptions")
         if len(files_frame):
             con.register("incoming_files", files_frame)
             con.execute(f"INSERT INTO {EDITION_FILES.name} SELECT * FROM incoming_files")

@@ -294,28 +294,17 @@ def test_provpanel_parse_the_new_real_files(tmp_path):
 
 
 def test_an_edition_of_the_new_real_files_is_stored_with_provenance(tmp_path):
-    import shutil
-
     import duckdb
+    from real_editions import REAL_FILES, write_real_editions
 
     from provpanel.ingest import prepare_edition, store_edition
 
-    edition = tmp_path / "real2024"
-    edition.mkdir()
     names = ["patents_granted_sst_yearbook_2010-2023.rda", "trade_total_portal_api_2016-2024.csv",
              "exchange_rate_national_1978-2014.csv"]
-    for name in names:
-        shutil.copyfile(NBS_REAL / name, edition / name)
-    (edition / "manifest.yml").write_text(
-        "edition: real2024\ntitle: real files\npublished: 2024-12-01\nsource: ../shared/data/nbs_real\n"
-        "files:\n"
-        f"  - path: {names[0]}\n    indicator: patents_granted\n    breakdown: {{value: 合计}}\n"
-        f"  - path: {names[1]}\n    indicator: trade_total\n"
-        f"  - path: {names[2]}\n",
-        encoding="utf-8",
-    )
+    root = write_real_editions(tmp_path / "editions", [real for real in REAL_FILES if real.name in names])
     warehouse = tmp_path / "warehouse.duckdb"
-    store_edition(prepare_edition(edition), warehouse)
+    for edition in sorted(folder.name for folder in root.iterdir()):
+        store_edition(prepare_edition(root / edition), warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
             """select file, sheet, source_row, source_col, province_code, year, indicator, value, unit

@@ -17,6 +17,7 @@ import yaml
 from cli_helpers import run_provpanel_in_process
 
 from expectations.indicator_suite import (
+    CHECKS,
     DECLARED_REVISION_COLUMNS,
     failing_cells,
     failure_lines,
@@ -97,7 +98,7 @@ def test_the_sample_passes(sample_values):
     # every catalog indicator of province scope is checked year on year or across provinces
     assert set(frame["indicator"]) == set(sample_values.loc[
         sample_values["in_catalog"] & (sample_values["indicator"] != "exchange_rate"), "indicator"])
-    assert set(frame["check"]) == {"yoy_ratio", "ratio_to_median", "median_ratio", "revision_ratio"}
+    assert set(frame["check"]) == set(CHECKS)
 
 
 @pytest.mark.parametrize("indicator", SLIPPED_INDICATORS)
@@ -314,36 +315,16 @@ def test_new_edition_with_a_declared_revision_is_published(sample_build, tmp_pat
 
 # ---------------------------------------------------------------- real downloads
 
-# The real files as editions of their own vintage (publication dates approximate), read as the
-# manifests would say: first-release GDP, the portal's 2025 exports, a 2021 workbook.
-REAL_EDITIONS = {
-    "first_release": ("2018-01-01", {"gdp_1993-2017_first-release.csv": {}}),
-    "portal2020": ("2020-06-01", {"population_en_2010-2019.csv": {"indicator": "population", "unit": "万人"}}),
-    "workbook2021": ("2021-08-06", {"provincial_workbook_1985-2018.xlsx": {"sheets": {
-        "GDP": {"indicator": "gdp", "unit": "亿元"}, "population-total": {"indicator": "population", "unit": "万人"},
-        "employment ": {"indicator": "employment", "unit": "万人"}}}}),
-    "portal2022": ("2022-03-01", {"gdp_by_sector_2021.csv": {}}),
-    "portal2025": ("2025-06-01", {
-        "patents_granted_2011-2025.csv": {"indicator": "patents_granted", "unit": "件"},
-        "fiscal_expenditure_2011-2025.csv": {"indicator": "fiscal_expenditure", "unit": "亿元"}}),
-}
-
-
 @pytest.mark.real_data
-def test_real_downloads_pass_the_indicator_suite():
+def test_real_downloads_pass_the_indicator_suite(tmp_path):
     """Real growth and real revisions (Tianjin's GDP cut by 28 % in 2018, Sichuan with and without
     Chongqing, patents booms) stay inside the bounds; a x10 slip in one of them does not."""
-    from cli_helpers import NBS_REAL_DIR
+    from real_editions import REAL_FILES, write_real_editions
 
-    from provpanel.extracts import read_extract
-
-    frames = []
-    for edition, (_, files) in REAL_EDITIONS.items():
-        for name, arguments in files.items():
-            values = pd.DataFrame(read_extract(NBS_REAL_DIR / name, **arguments))
-            frames.append(values.assign(edition=edition, file=name))
-    values = pd.concat(frames, ignore_index=True)
-    published = {edition: date for edition, (date, _) in REAL_EDITIONS.items()}
+    root = write_real_editions(tmp_path / "editions")
+    values = pd.concat([read_edition(root / edition) for edition in sorted({r.edition for r in REAL_FILES})],
+                       ignore_index=True)
+    published = {real.edition: real.published for real in REAL_FILES}
     outcome = validate_indicators(values, published)
     assert outcome.success, failure_lines(outcome)
     patents = (values["file"] == "patents_granted_2011-2025.csv") & (values["province_code"] == GUANGDONG)

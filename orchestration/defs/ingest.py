@@ -1,7 +1,9 @@
 """Ingest assets: one edition folder → raw.extract_values and raw.editions (one partition each).
 
-The raw Great Expectations suite runs inside the step on the values just read, before
-anything is written: a bad edition fails its run and the stored values stay as they were.
+Two Great Expectations suites run inside the step on the values just read, before anything
+is written: the raw suite (the edition alone) and the indicator suite (unit slips, identities
+between indicators, revisions: the edition against the stored ones). A bad edition fails its
+run within seconds of the build's start, and the stored values stay as they were.
 """
 
 from dagster import (
@@ -28,6 +30,7 @@ from provpanel.errors import ExtractError
 RAW_EXTRACT_VALUES = AssetKey(["raw", "extract_values"])
 RAW_EDITIONS = AssetKey(["raw", "editions"])
 RAW_SUITE_CHECK = "raw_suite"
+INDICATOR_SUITE_CHECK = "indicator_suite"
 
 
 class IngestConfig(Config):
@@ -72,7 +75,17 @@ def _changes_since_ingest(warehouse_path, edition: str, fingerprint):
             "known province codes, years within the stated span, non-negative values where the "
             "indicator cannot be negative, one value per edition-file-province-year-indicator.",
             blocking=True,
-        )
+        ),
+        AssetCheckSpec(
+            INDICATOR_SUITE_CHECK,
+            asset=RAW_EXTRACT_VALUES,
+            description="Great Expectations suite on the edition's catalog values against the stored editions, "
+            "before they are stored: year-on-year ratios, the ratio to GDP or population against the other "
+            "provinces, whole-file medians, revisions beyond the stated share unless declared, and the "
+            "identities between indicators (sectors sum to GDP, exports and imports to trade, patents granted "
+            "against applications, per-capita bounds) unless the manifest declares an exception.",
+            blocking=True,
+        ),
     ],
     partitions_def=editions_partitions,
     pool="warehouse",
@@ -122,15 +135,17 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
                 + "; ".join(failure_lines(outcome)),
                 allow_retries=False,
             )
+        yield from _indicator_suite(edition, prepared, paths)
         summary = store_edition(prepared, paths.warehouse, supersede=changes is not None)
         if changes is not None:
             context.log.warning(f"edition {edition} changed since it was ingested ({changes.files()}); changes "
                                 "accepted: re-read, old values kept in raw.superseded_extract_values")
     else:
-        yield AssetCheckResult(
-            check_name=RAW_SUITE_CHECK, asset_key=RAW_EXTRACT_VALUES, passed=True,
-            metadata={"note": "edition unchanged since it was validated and stored"},
-        )
+        for check_name in (RAW_SUITE_CHECK, INDICATOR_SUITE_CHECK):
+            yield AssetCheckResult(
+                check_name=check_name, asset_key=RAW_EXTRACT_VALUES, passed=True,
+                metadata={"note": "edition unchanged since it was validated and stored"},
+            )
     context.log.info(
         f"edition {edition}: {summary.n_values} values from {summary.n_files} files"
         + (" (unchanged: nothing rewritten)" if summary.skipped_unchanged else "")
@@ -150,6 +165,35 @@ def raw_edition(context: AssetExecutionContext, paths: ProvpanelPaths, config: I
         },
     )
     yield MaterializeResult(asset_key=RAW_EDITIONS, metadata={**common, "files": MetadataValue.int(summary.n_files)})
+
+
+def _indicator_suite(edition: str, prepared, paths: ProvpanelPaths):
+    """The indicator suite on the new edition against the stored ones; a failure stores nothing."""
+    from expectations.indicator_suite import (
+        failure_lines,
+        prepare_new_edition_frame,
+        validate_indicator_frame,
+    )
+
+    frame = prepare_new_edition_frame(prepared.values, edition, prepared.manifest.published,
+                                      prepared.declared_revisions, prepared.declared_exceptions, paths.warehouse)
+    outcome = validate_indicator_frame(frame, docs_dir=paths.outputs / "data_docs")
+    lines = failure_lines(outcome, limit=50)
+    yield AssetCheckResult(
+        check_name=INDICATOR_SUITE_CHECK,
+        asset_key=RAW_EXTRACT_VALUES,
+        passed=outcome.success,
+        severity=AssetCheckSeverity.ERROR,
+        description="; ".join(lines[:5]) if lines else None,
+        metadata={**outcome_metadata(outcome), "checked_rows": MetadataValue.int(len(frame)),
+                  "failing_cells": MetadataValue.md("\n".join(f"- {line}" for line in lines) or "none")},
+    )
+    if not outcome.success:
+        raise Failure(
+            description=f"edition {edition}: the indicator suite failed; nothing was stored. "
+            + "; ".join(lines[:12]),
+            allow_retries=False,
+        )
 
 
 raw_assets = AssetSelection.assets(RAW_EXTRACT_VALUES, RAW_EDITIONS)
