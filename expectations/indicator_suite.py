@@ -469,20 +469,25 @@ def failing_cells(outcome: SuiteOutcome) -> list[dict]:
     return [row for failure in outcome.failures for row in failure.failing_rows]
 
 
-def failure_lines(outcome: SuiteOutcome, limit: int = 10) -> list[str]:
+def failure_lines(outcome: SuiteOutcome, limit: int = 10, first_edition: str | None = None) -> list[str]:
     """First one line per edition and file with failing cells (how many, by check), then one line
     per failing cell: edition/file, province, year, indicator, value, the check's statistic, its
-    bound and what the cell was compared with (a jump between two editions fails on both sides)."""
+    bound and what the cell was compared with (a jump between two editions fails on both sides).
+    `first_edition`: that edition's files and cells come first (the edition being ingested)."""
     cells = failing_cells(outcome)
+    if first_edition is not None:
+        cells = sorted(cells, key=lambda row: row["edition"] != first_edition)
     per_file: dict[tuple[str, str], dict[str, int]] = {}
     for row in cells:
         checks = per_file.setdefault((row["edition"], row["file"]), {})
         checks[row["check"]] = checks.get(row["check"], 0) + 1
     summary = [f"{edition}/{file}: {sum(checks.values())} failing cells ("
                + ", ".join(f"{check} {n}" for check, n in sorted(checks.items())) + ")"
-               for (edition, file), checks in sorted(per_file.items(), key=lambda item: -sum(item[1].values()))]
+               for (edition, file), checks in sorted(per_file.items(), key=lambda item: (
+                   item[0][0] != first_edition, -sum(item[1].values())))]
     lines = []
-    for row in sorted(cells, key=lambda r: (r["edition"], r["file"], r["check"], str(r["province_code"]), r["year"])):
+    for row in sorted(cells, key=lambda r: (r["edition"] != first_edition, r["edition"], r["file"], r["check"],
+                                            str(r["province_code"]), r["year"])):
         sheet = f" [{row['sheet']}]" if row.get("sheet") else ""
         lines.append(f"{row['edition']}/{row['file']}{sheet}: province {row['province_code']}, year {row['year']}, "
                      f"{row['indicator']} = {_fmt(row['value'])}: {row['check']} {_fmt(row['statistic'])} outside "

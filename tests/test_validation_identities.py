@@ -6,6 +6,7 @@ every real edition (and every overlapping pair) passes untouched, and its slips 
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -174,15 +175,12 @@ def test_a_slipped_edition_is_stopped_at_ingest_before_dbt_and_nothing_is_stored
     names both indicators, and no dbt model ran; nothing is stored or published."""
     editions = tmp_path / "editions"
     shutil.copytree(SAMPLE_EDITIONS_DIR / "csy2021", editions / "csy2021")
-    path = editions / "csy2021" / "分省年度数据 (3).csv"
-    text = path.read_bytes().decode("gb18030")
-    lines = text.split("\r\n")
-    for index, line in enumerate(lines):
-        if line.startswith("甘肃省,"):
-            name, *cells = line.split(",")
-            lines[index] = ",".join([name, *[f"{float(c) * 10:g}" if c.strip() else c for c in cells]])
-    assert lines != text.split("\r\n")
-    path.write_bytes("\r\n".join(lines).encode("gb18030"))
+    path = editions / "csy2021" / "分省年度数据 (3).csv"  # patents granted: UTF-8 with BOM, `\t,` separators
+    text = path.read_bytes().decode("utf-8-sig")
+    lines = [re.sub(r"\d+(?:\.\d+)?", lambda number: f"{float(number.group()) * 10:.0f}", line)
+             if line.startswith("甘肃") else line for line in text.split("\n")]
+    assert lines != text.split("\n")
+    path.write_bytes("\n".join(lines).encode("utf-8-sig"))
     home = tmp_path / "home"
 
     completed = run_provpanel_in_process(["build"], home=home, editions=editions)

@@ -8,6 +8,7 @@ three builds show that a slip stops the publication end to end."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 
 import duckdb
@@ -76,19 +77,22 @@ def _slip(values: pd.DataFrame, edition: str, indicator: str, factor: float, sco
     return slipped, mask
 
 
-def test_a_series_no_other_edition_meets_is_judged_against_the_other_provinces(sample_values):
+def test_a_series_no_other_edition_meets_is_judged_against_the_other_provinces_and_its_pair(sample_values):
     """Guangdong's patents stop in 2019 in csy2021 and are empty in csy2022: nothing to compare its
     series with over time. Against the other provinces (patents per person lie 200x apart) its
-    series /10 stays inside the bounds (Guangdong is far above the median); x10 and x10,000 do not."""
+    series /10 stays inside the bounds (Guangdong is far above the median); the same edition's
+    applications do not let it pass (ratio_pair), and x10 and x10,000 leave both."""
     assert not _meets_another_edition(sample_values, "csy2021", "patents_granted", GUANGDONG)
     mask = ((sample_values["edition"] == "csy2021") & (sample_values["indicator"] == "patents_granted")
             & (sample_values["province_code"] == GUANGDONG))
-    for factor, caught in [(1 / 10, False), (10, True), (10_000, True), (1 / 10_000, True)]:
+    for factor, across_provinces in [(1 / 10, False), (10, True), (10_000, True), (1 / 10_000, True)]:
         slipped = sample_values.copy()
         slipped.loc[mask, "value"] *= factor
         cells = failing_cells(validate_indicators(slipped, PUBLISHED))
-        assert bool(cells) == caught
-        assert all(row["check"] == "ratio_to_median" and row["province_code"] == GUANGDONG for row in cells)
+        assert {row["province_code"] for row in cells} == {GUANGDONG}
+        assert any(row["check"] == "ratio_pair" for row in cells)
+        assert any(row["check"] == "ratio_to_median" for row in cells) == across_provinces
+        assert {row["check"] for row in cells} <= {"ratio_pair", "ratio_to_median", "per_unit_ratio"}
 
 
 def test_the_sample_passes(sample_values):
@@ -144,23 +148,29 @@ def test_an_undeclared_revision_blocks_and_a_declared_one_passes(sample_values, 
     +45 % (a census restatement can reach that) is within the stated share."""
     mask = ((sample_values["edition"] == "csy2022") & (sample_values["indicator"] == "gdp")
             & (sample_values["province_code"] == GUANGDONG) & sample_values["year"].between(2017, 2020))
+    # the census restates the sectors with GDP, so the sectors still sum to it
+    sectors = ((sample_values["edition"] == "csy2022") & sample_values["indicator"].str.startswith("va_")
+               & (sample_values["province_code"] == GUANGDONG) & sample_values["year"].between(2017, 2020))
     revised = sample_values.copy()
-    revised.loc[mask, "value"] *= factor
+    revised.loc[mask | sectors, "value"] *= factor
     cells = failing_cells(validate_indicators(revised, PUBLISHED))
     if factor < 1.5:
         assert not cells
         return
+    cells = [row for row in cells if row["indicator"] == "gdp"]
     assert cells and {row["check"] for row in cells} == {"revision_ratio"}
     assert {(row["edition"], row["province_code"], row["indicator"]) for row in cells} == {
         ("csy2022", GUANGDONG, "gdp")}
     assert {row["year"] for row in cells} == set(revised.loc[mask & revised["value"].notna(), "year"])
     assert all(row["compared_edition"] == "csy2021" for row in cells)
 
-    declared = _declared(("csy2022", "gdp", 2017, 2020, "fourth economic census"))
+    declared = _declared(*[("csy2022", name, 2017, 2020, "fourth economic census")
+                           for name in ("gdp", "va_primary", "va_secondary", "va_tertiary")])
     outcome = validate_indicators(revised, PUBLISHED, declared)
     assert outcome.success, failure_lines(outcome)
     # a declaration covers only its indicator and years
-    other = _declared(("csy2022", "gdp", 2017, 2018, "census"), ("csy2022", "va_tertiary", 2017, 2020, "census"))
+    other = _declared(("csy2022", "gdp", 2017, 2018, "census"), *[
+        ("csy2022", name, 2017, 2020, "census") for name in ("va_primary", "va_secondary", "va_tertiary")])
     assert {row["year"] for row in failing_cells(validate_indicators(revised, PUBLISHED, other))} == {2019, 2020}
 
 
@@ -214,7 +224,7 @@ def _edit_manifest(edition_dir, change) -> None:
 
 
 def _new_edition_with_guangdong_gdp_scaled(editions, factor: float, *, whole_series: bool = False,
-                                           revisions=None) -> None:
+                                           revisions=None, exceptions=None) -> None:
     """csy2023: csy2022 again, but its GDP file gives Guangdong x factor and has no national row,
     so the provinces-to-national check cannot see it. `whole_series`: the file restates every
     year, 2001-2021 (the earlier editions' values), as a census revision of the whole series does."""
@@ -254,6 +264,8 @@ def _new_edition_with_guangdong_gdp_scaled(editions, factor: float, *, whole_ser
             next(f for f in manifest["files"] if f["path"] == "分省年度数据.csv")["years"] = [2001, 2021]
         if revisions:
             manifest["revisions"] = revisions
+        if exceptions:
+            manifest["exceptions"] = exceptions
     _edit_manifest(new, change)
 
 
@@ -270,9 +282,8 @@ def test_fiscal_file_declared_in_wan_yuan_stops_the_publication(sample_build, tm
     completed = run_provpanel_in_process(["build", "--accept-changes"], home=home, editions=editions)
 
     assert completed.returncode == 1, completed.stderr
-    assert "blocking checks failed" in completed.stderr
-    # the check is named with the table it guards, as analysts query it (not its graph name)
-    assert "marts.province_year_panel · indicator_suite" in completed.stderr, completed.stderr
+    # stopped at ingest, before dbt: the edition's re-read values are not stored
+    assert "edition csy2022: the indicator suite failed; nothing was stored" in completed.stderr, completed.stderr
     assert "csy2022/分省年度数据 (7).csv: province" in completed.stderr and "year 2021" in completed.stderr
     assert "fiscal_expenditure" in completed.stderr and "thresholds.yml indicators." in completed.stderr
     assert "Traceback" not in completed.stderr
@@ -287,21 +298,26 @@ def test_new_edition_with_a_provinces_gdp_times_ten_is_blocked(sample_build, tmp
     completed = run_provpanel_in_process(["build"], home=home, editions=editions)
 
     assert completed.returncode == 1, completed.stderr
-    assert "csy2023/分省年度数据.csv: province 44" in completed.stderr
-    assert "revision_ratio" in completed.stderr and "max_revision_share" in completed.stderr
+    assert "edition csy2023: the indicator suite failed; nothing was stored" in completed.stderr
+    # named both ways: against the earlier editions' cells and against its own sectors' sum
+    summary = re.search(r"csy2023/分省年度数据\.csv: \d+ failing cells \(([^)]*)\)", completed.stderr)
+    assert summary and {"parts_sum", "revision_ratio"} <= {part.split()[0] for part in summary.group(1).split(", ")}
+    assert "csy2023/分省年度数据.csv: province 44, year 2017, gdp = " in completed.stderr
+    assert "over gdp [0.99, 1.01]" in completed.stderr and ", gap " in completed.stderr
     assert _sha256(published_path(home)) == published_before
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        diff = edition_diff(con, "csy2023")
-    large = diff.large_revisions
-    assert set(large["province_code"]) == {GUANGDONG} and not large["declared"].any()
-    assert "UNDECLARED" in diff.to_markdown() and "5 undeclared" in diff.summary_line()
+        stored = [row[0] for row in con.execute("SELECT edition FROM raw.editions ORDER BY 1").fetchall()]
+        assert con.execute("SELECT count(*) FROM raw.extract_values WHERE edition = 'csy2023'").fetchone() == (0,)
+    assert stored == ["csy2021", "csy2022"]
 
 
 def test_new_edition_with_a_declared_revision_is_published(sample_build, tmp_path):
     home, editions = _copy_built_home(sample_build, tmp_path)
     _new_edition_with_guangdong_gdp_scaled(
         editions, 1.6, whole_series=True,
-        revisions=[{"indicator": "gdp", "years": [2001, 2021], "reason": "economic census"}])
+        revisions=[{"indicator": "gdp", "years": [2001, 2021], "reason": "economic census"}],
+        exceptions=[{"check": "parts_sum", "indicator": "gdp", "years": [2001, 2021], "provinces": ["广东"],
+                     "reason": "GDP restated by the census, the sectors not yet"}])
 
     completed = run_provpanel_in_process(["build"], home=home, editions=editions)
 
@@ -309,8 +325,11 @@ def test_new_edition_with_a_declared_revision_is_published(sample_build, tmp_pat
     with duckdb.connect(str(published_path(home)), read_only=True) as con:
         assert con.execute("SELECT edition, indicator, first_year, last_year FROM raw.declared_revisions"
                            ).fetchall() == [("csy2023", "gdp", 2001, 2021)]
+        assert con.execute("SELECT edition, check_name, indicator, province_code FROM raw.declared_exceptions"
+                           ).fetchall() == [("csy2023", "parts_sum", "gdp", GUANGDONG)]
         diff = edition_diff(con, "csy2023")
     assert set(diff.large_revisions["province_code"]) == {GUANGDONG} and diff.large_revisions["declared"].all()
+    assert "GDP restated by the census, the sectors not yet" in diff.to_markdown()
 
 
 # ---------------------------------------------------------------- real downloads

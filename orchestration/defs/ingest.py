@@ -178,7 +178,7 @@ def _indicator_suite(edition: str, prepared, paths: ProvpanelPaths):
     frame = prepare_new_edition_frame(prepared.values, edition, prepared.manifest.published,
                                       prepared.declared_revisions, prepared.declared_exceptions, paths.warehouse)
     outcome = validate_indicator_frame(frame, docs_dir=paths.outputs / "data_docs")
-    lines = failure_lines(outcome, limit=50)
+    lines = failure_lines(outcome, limit=50, first_edition=edition)
     yield AssetCheckResult(
         check_name=INDICATOR_SUITE_CHECK,
         asset_key=RAW_EXTRACT_VALUES,
