@@ -19,6 +19,15 @@ _QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 _CLI_RUN_TAGS = {"provpanel/launched_by": "cli"}
 
 
+def _digest_line(paths) -> str:
+    """The published panel's content digest, to cite it (marts.panel_digest)."""
+    from provpanel.panel_digest import published_digest
+    from provpanel.publish import published_path
+
+    digest = published_digest(published_path(paths.home))
+    return f"panel:      sha256:{digest} (marts.panel_digest)\n" if digest else ""
+
+
 def _release_runs_of_killed_builds(instance, quiet: bool) -> None:
     """Runs a killed build left 'started' still hold the warehouse pool's slot, and the next
     run would wait for it forever. We hold this home's build lock, so no other CLI build is
@@ -139,7 +148,8 @@ def _run_locked_build(paths, resolved, flags: dict, *, force_ingest: bool, quiet
     previous = unchanged_since_last_build(paths, fingerprint)
     if not force_ingest and previous:
         print(f"\nnothing changed since the build of {previous['finished_at']} (editions, settings, code): "
-              f"no work done.\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n")
+              f"no work done.\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n"
+              f"{_digest_line(paths)}")
         return print_report(paths, fmt="markdown", headline_only=True)
 
     prepare_dagster_home(paths)
@@ -251,5 +261,5 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
         print(f"warning: {warning}", file=sys.stderr)
     elapsed = time.monotonic() - started
     print(f"\nwarehouse:  {paths.warehouse}\npublished:  {published_path(paths.home)}\n"
-          f"outputs:    {paths.outputs}\nbuilt in {elapsed:.0f} s\n")
+          f"{_digest_line(paths)}outputs:    {paths.outputs}\nbuilt in {elapsed:.0f} s\n")
     return print_report(paths, fmt="markdown", headline_only=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from provpanel.panel_digest import DIGEST_TABLE, PANEL_TABLE, write_digest
 from provpanel.warehouse import table_exists
 
 PUBLISHED_SCHEMAS = ("raw", "lookups", "marts", "analysis")
@@ -145,6 +146,9 @@ def _copy_published_schemas(warehouse_path: Path, staging: Path) -> list[str]:
                     f"COMMENT ON COLUMN snapshot.{qualified}.{_quote(column)} IS {_literal(column_comment)}"
                 )
             tables.append(f"{schema}.{name}")
+        if f"{PANEL_TABLE}" in tables:  # the content digest a paper can cite (provpanel/panel_digest.py)
+            write_digest(con, "snapshot")
+            tables.append(DIGEST_TABLE)
         con.execute("DETACH snapshot")
         con.execute("DETACH working")
     finally:

@@ -316,6 +316,18 @@ def test_json_is_read_by_its_bytes_whatever_the_content_type_says(portal, tmp_pa
     assert result.files == ["gdp_fsnd_A020101.json"] and portal.count("QueryData", "A020101") == 1
 
 
+def test_an_answer_of_the_wrong_shape_is_one_line_naming_the_query(portal, tmp_path):
+    """A body the portal never sent (built): `datanodes` a string. One line, no traceback."""
+    portal.answers[_indicator_key("fsnd", "A020101")] = _json_answer(
+        {"returncode": 200, "returndata": {"datanodes": "oops", "wdnodes": []}}, "built: datanodes of the wrong type")
+    completed = run_provpanel(["fetch", "shape", "--indicators", "gdp", "--years", YEARS], home=tmp_path / "home",
+                              editions=tmp_path / "editions", extra_env=_env(portal), timeout=120)
+    assert completed.returncode == 1
+    assert completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
+    assert ("QueryData fsnd A020101 2014-2022: expected returndata with the lists datanodes and wdnodes, found "
+            in completed.stderr) and '"oops"' in completed.stderr
+
+
 def test_user_agent_is_a_setting():
     assert PortalSettings.from_env({"PROVPANEL_PORTAL_USER_AGENT": "my-lab/1.0"}).user_agent == "my-lab/1.0"
 

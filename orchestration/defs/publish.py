@@ -20,15 +20,18 @@ PUBLISHED_SNAPSHOT = AssetKey(["published", "snapshot"])
     pool="warehouse",
 )
 def published_snapshot(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
+    from provpanel.panel_digest import published_digest
     from provpanel.publish import publish
 
     summary = publish(paths.warehouse, paths.home_dir)
-    context.log.info(f"published {len(summary.tables)} tables to {summary.path}")
+    digest = published_digest(summary.path)
+    context.log.info(f"published {len(summary.tables)} tables to {summary.path}; panel sha256 {digest}")
     return MaterializeResult(
         metadata={
             "path": MetadataValue.path(str(summary.path)),
             "tables": MetadataValue.md("\n".join(f"- `{t}`" for t in summary.tables)),
             "parquet": MetadataValue.md("\n".join(f"- `{p}`" for p in summary.parquet)),
             "seconds": MetadataValue.float(round(summary.seconds, 2)),
+            "panel_sha256": MetadataValue.text(digest or "none"),
         }
     )

@@ -28,25 +28,27 @@ average_schooling as (
     select
         province_code,
         year,
-        sum(persons * years_of_schooling) / nullif(sum(persons), 0) as average_years_of_schooling,
+        {{ deterministic_sum('persons * years_of_schooling') }} / nullif({{ deterministic_sum('persons') }}, 0)
+            as average_years_of_schooling,
         count(persons) as n_attainment_counts
     from attainment
     inner join schooling_years using (indicator)
     group by province_code, year
 ),
 
+{%- set bracket_return %}
+            return_per_year * greatest(
+                0,
+                least(average_years_of_schooling, coalesce(years_to, 'infinity'::double)) - years_from
+            )
+{%- endset %}
 schooling_return_sums as (
     -- phi(E) = sum over brackets of return * years of E falling inside the bracket
     select
         province_code,
         year,
         average_years_of_schooling,
-        sum(
-            return_per_year * greatest(
-                0,
-                least(average_years_of_schooling, coalesce(years_to, 'infinity'::double)) - years_from
-            )
-        ) as schooling_return
+        {{ deterministic_sum(bracket_return) }} as schooling_return
     from average_schooling
     cross join schooling_returns
     where n_attainment_counts = 5

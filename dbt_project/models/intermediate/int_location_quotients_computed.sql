@@ -27,9 +27,9 @@ reference_totals as (
     -- not-null tests) rather than silently smaller
     select
         year,
-        case when count(gdp) = count(*) then sum(gdp) end as reference_gdp,
-        case when count(va_secondary) = count(*) then sum(va_secondary) end as reference_va_secondary,
-        case when count(va_tertiary) = count(*) then sum(va_tertiary) end as reference_va_tertiary
+        case when count(gdp) = count(*) then {{ deterministic_sum('gdp') }} end as reference_gdp,
+        case when count(va_secondary) = count(*) then {{ deterministic_sum('va_secondary') }} end as reference_va_secondary,
+        case when count(va_tertiary) = count(*) then {{ deterministic_sum('va_tertiary') }} end as reference_va_tertiary
     from province_years
     inner join reference_members using (province_code)
     group by year
