@@ -48,28 +48,45 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     import duckdb
 
     from provpanel.publish import published_path
-    from provpanel.read_only_sql import NotReadOnlyError, run_read_only
-    from provpanel.warehouse import open_warehouse
+    from provpanel.read_only_sql import (
+        DEFAULT_TABLE_ROWS,
+        NotReadOnlyError,
+        SandboxError,
+        allowed_folders,
+        permission_message,
+        run_read_only,
+        sandboxed_connection,
+        stream_rows,
+    )
 
+    if args.max_rows is not None and args.max_rows < 0:
+        print(f"provpanel sql: --max-rows {args.max_rows}: a number of rows, 0 or more (0: every row)",
+              file=sys.stderr)
+        return 2
     paths = get_paths()
     database = paths.warehouse if args.working else published_path(paths.home)
+    max_rows = args.max_rows if args.max_rows is not None else (DEFAULT_TABLE_ROWS if args.format == "table" else 0)
     try:
-        with open_warehouse(database, read_only=True, wait_seconds=0 if not args.working else 30) as con:
+        allowed = allowed_folders(args.allow, home=paths.home, cwd=Path.cwd())
+        with sandboxed_connection(database, allow=allowed.folders, wait_seconds=30 if args.working else 0) as con:
             cursor = run_read_only(con, args.query)
             if cursor.description is None:
                 return 0
-            columns = [d[0] for d in cursor.description]
-            rows = cursor.fetchall()
-    except FileNotFoundError as err:
+            streamed = stream_rows(cursor, fmt=args.format, max_rows=max_rows, table=_sql_table, out=sys.stdout)
+    except (FileNotFoundError, NotReadOnlyError, SandboxError) as err:
         print(f"provpanel sql: {err}", file=sys.stderr)
         return 2
-    except NotReadOnlyError as err:
-        print(f"provpanel sql: {err}", file=sys.stderr)
-        return 2
+    except duckdb.PermissionException as err:  # a file outside the allowed folders
+        print(f"provpanel sql: {permission_message(err, allowed)}", file=sys.stderr)
+        return 1
     except duckdb.Error as err:
         print(f"provpanel sql: {err}", file=sys.stderr)
         return 1
-    _print_rows(rows, columns, args.format)
+    note = streamed.note()
+    if note and args.format == "table":
+        print(note)
+    elif note:  # the CSV on stdout stays rows only
+        print(f"provpanel sql: {note}", file=sys.stderr)
     return 0
 
 
@@ -295,10 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sql = sub.add_parser("sql", help="run a read-only SQL query against the published panel")
     sql.add_argument("query", help="one or more statements that only read: queries (SELECT, WITH, FROM ...), "
-                     "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; files may be read with read_csv(...) to join "
-                     "your own data, nothing can be written")
+                     "DESCRIBE, SHOW, SUMMARIZE, EXPLAIN; files under the --allow folders may be read with "
+                     "read_csv(...) to join your own data, nothing can be written")
     _add_working_option(sql, "query", " (waits while a build holds it)")
-    _add_table_or_csv_format(sql, "table: aligned columns for reading (default); csv: for other programs")
+    _add_table_or_csv_format(sql, "table: aligned columns for reading (default); csv: for other programs, "
+                             "every row streamed")
+    sql.add_argument("--max-rows", type=int, metavar="N",
+                     help="print at most N rows and say how many more there were (default: 1000 for a table, "
+                     "every row for csv; 0: every row)")
+    sql.add_argument("--allow", action="append", metavar="DIR",
+                     help="a folder whose files the query may read, e.g. with read_csv (repeatable; default: the "
+                     "current folder); never one that holds PROVPANEL_HOME or lies inside it")
     sql.set_defaults(func=_cmd_sql)
 
     parse = sub.add_parser("parse", help="parse one downloaded file and print its values as CSV")

@@ -54,7 +54,7 @@ def test_reading_statements_still_work(sample_build, tmp_path):
     query = (f"SELECT p.province_code, w.weight FROM marts.province_year_panel p "
              f"JOIN read_csv('{own_file}') w ON p.province_code = lpad(w.province_code::VARCHAR, 2, '0') "
              f"WHERE p.year = 2021")
-    completed = run_provpanel(["sql", query, "--format", "csv"], home=home)
+    completed = run_provpanel(["sql", query, "--format", "csv", "--allow", str(tmp_path)], home=home)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == ["province_code,weight", "44,2.5"]
     for statement in ["DESCRIBE marts.province_year_panel", "SHOW TABLES",
