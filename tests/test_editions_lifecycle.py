@@ -73,7 +73,8 @@ def workspace(tmp_path, monkeypatch):
 
 
 def change_a_value(folder):
-    write_csv(folder / DATA, (("广东省", "999", "107671.07"), ("北京市", "36102.6", "35371.3")))
+    # a correction, not a slip: a value ten times off is stopped by the indicator suite at ingest
+    write_csv(folder / DATA, (("广东省", "110770.94", "107671.07"), ("北京市", "36102.6", "35371.3")))
 
 
 # ---------------------------------------------------------------- hidden files
@@ -241,7 +242,7 @@ def test_ingest_run_refuses_a_changed_edition_unless_accepted_then_keeps_the_old
     accepted = _ingest("first", accept_changes=True)
     assert accepted.success
     assert rows_of(warehouse, """select value from raw.extract_values
-                                 where province_code = '44' and year = 2020""") == [(999.0,)]
+                                 where province_code = '44' and year = 2020""") == [(110770.94,)]
     superseded = rows_of(warehouse, """select * exclude (loaded_at, superseded_at) from raw.superseded_extract_values
                                         order by all""")
     assert superseded == old  # the old vintage, every column, not lost
