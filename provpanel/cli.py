@@ -203,7 +203,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _cmd_coverage(args: argparse.Namespace) -> int:
     from provpanel.coverage import print_coverage
 
-    return print_coverage(working=args.working, fmt=args.format, plot=args.plot)
+    return print_coverage(working=args.working, fmt=args.format, plot=args.plot, force=args.force)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -364,7 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_working_option(coverage, "read")
     coverage.add_argument("--format", choices=["markdown", "csv"], default="markdown",
                           help="csv: the indicator x year table in long form")
-    coverage.add_argument("--plot", metavar="PNG", help="also write the heat map to this file")
+    coverage.add_argument("--plot", metavar="FILE", help="also write the heat map to FILE, ending .png, .svg or "
+                          ".pdf (outside PROVPANEL_HOME; an existing FILE only with --force)")
+    coverage.add_argument("--force", action="store_true", help="overwrite FILE if it is an image of that format")
     coverage.set_defaults(func=_cmd_coverage)
 
     export = sub.add_parser("export", help="write the published panel (marts.province_year_panel) "
@@ -374,7 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "booleans as 0/1; parquet: the table as it is")
     export.add_argument("--out", metavar="PATH",
                         help="the file to write (default ./province_year_panel.<format>)")
-    export.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    export.add_argument("--force", action="store_true", help="overwrite PATH if it is a file of that format "
+                        "(never a path under PROVPANEL_HOME or the editions folder)")
     export.set_defaults(func=_cmd_export)
 
     editions = sub.add_parser("editions", help="every edition: stored (loaded_at, values), present, changed "

@@ -63,6 +63,36 @@ class Paths:
         return self.home / "dbt" / "project"
 
 
+def kept_by_provpanel(path: str | os.PathLike, paths: Paths | None = None) -> str | None:
+    """What provpanel keeps at `path`, or None when it keeps nothing there: the one answer to
+    "may a command write the user's file here?" (provpanel.user_files). Everything under
+    PROVPANEL_HOME is provpanel's (the working warehouse, published/ and its versions,
+    Dagster's storage, dbt's files, the outputs), and so is the editions folder (downloads are
+    immutable once ingested). The path is judged as written and as it resolves through
+    symbolic links (a link to the warehouse is the warehouse); a link loop resolves nowhere
+    and is judged as written."""
+    paths = paths or get_paths()
+    written = Path(os.path.abspath(os.fspath(path)))
+    try:
+        resolved = Path(os.path.realpath(written))
+    except (OSError, RuntimeError):
+        resolved = written
+    home, editions = paths.home, paths.editions
+    for candidate in (written, resolved):
+        if candidate.is_relative_to(home):
+            inside = candidate.relative_to(home).parts
+            first = inside[0] if inside else ""
+            if first.startswith(paths.warehouse.name):  # the database and its .wal
+                return "the working warehouse"
+            return {"published": "the published snapshot and its versions",
+                    paths.dagster_home.name: "Dagster's storage",
+                    "dbt": "dbt's project and artefacts",
+                    paths.outputs.name: "the build's outputs"}.get(first, "provpanel's files")
+        if candidate.is_relative_to(editions):
+            return "the editions (downloads and their manifests)"
+    return None
+
+
 def get_paths() -> Paths:
     home = Path(os.environ.get("PROVPANEL_HOME") or REPO_ROOT / ".provpanel").expanduser().resolve()
     editions = Path(os.environ.get("PROVPANEL_EDITIONS") or SAMPLE_EDITIONS_DIR).expanduser().resolve()

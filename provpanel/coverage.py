@@ -125,15 +125,31 @@ def coverage_markdown(report: CoverageReport) -> str:
     return "\n\n".join(sections) + "\n"
 
 
-def plot_coverage_heatmap(indicators: pd.DataFrame, path: str | Path) -> Path:
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
+def plot_format(path: str | Path) -> str:
+    """The heat map's format, told by the file name's extension (png, svg or pdf); a name
+    without one, or with another, is refused (ValueError, one line), never given one silently."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in PLOT_FORMATS:
+        found = f"'.{suffix}'" if suffix else "no extension"
+        raise ValueError(f"{path}: the heat map's format is told by the file name: expected a name ending "
+                         f"{', '.join('.' + f for f in PLOT_FORMATS)}, found {found}")
+    return suffix
+
+
+def plot_coverage_heatmap(indicators: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
     """Indicator x year heat map: observed (most units), filled, missing; the share of units
-    observed written in each cell."""
+    observed written in each cell. Written to exactly `path`, in `fmt` (default: the format
+    its extension names, plot_format)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
+    fmt = fmt or plot_format(path)
     codes = {status: position for position, status in enumerate(STATUS_ORDER)}
     grid = indicators.pivot(index="indicator", columns="year", values="status")
     shares = indicators.assign(share=indicators["n_observed"] / indicators["n_units"]).pivot(
@@ -155,21 +171,40 @@ def plot_coverage_heatmap(indicators: pd.DataFrame, path: str | Path) -> Path:
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, format=fmt)  # the format given: matplotlib adds no extension
     plt.close(figure)
     return path
 
 
-def print_coverage(*, working: bool = False, fmt: str = "markdown", plot: str | None = None) -> int:
-    """`provpanel coverage`: the report from the published snapshot (or the working warehouse)."""
+def check_plot_path(plot: str | Path, *, force: bool) -> Path:
+    """`coverage --plot FILE`, checked before any work: a format of PLOT_FORMATS, and a path
+    the user may have written (provpanel.user_files: never what provpanel keeps; an existing
+    file only with --force, and only an image of that format). ValueError or OutputRefused."""
+    from provpanel.user_files import check_output_file
+
+    return check_output_file(plot, plot_format(plot), force=force, option="--plot")
+
+
+def print_coverage(*, working: bool = False, fmt: str = "markdown", plot: str | None = None,
+                   force: bool = False) -> int:
+    """`provpanel coverage`: the report from the published snapshot (or the working warehouse);
+    `plot`: also the heat map to that file (`force`: over the user's own image of that format)."""
     import sys
 
     import duckdb
 
     from provpanel.config import get_paths
     from provpanel.publish import published_path
+    from provpanel.user_files import OutputRefused, write_aside
     from provpanel.warehouse import open_warehouse
 
+    plot_path = None
+    if plot:
+        try:
+            plot_path = check_plot_path(plot, force=force)
+        except (ValueError, OutputRefused) as err:
+            print(f"provpanel coverage: {err}", file=sys.stderr)
+            return 2
     paths = get_paths()
     database = paths.warehouse if working else published_path(paths.home)
     try:
@@ -186,20 +221,28 @@ def print_coverage(*, working: bool = False, fmt: str = "markdown", plot: str | 
         sys.stdout.write(report.indicators[columns].to_csv(index=False))
     else:
         sys.stdout.write(coverage_markdown(report))
-    if plot:
-        written = plot_coverage_heatmap(report.indicators, plot)
-        print(f"heat map: {written}", file=sys.stderr)
+    if plot_path is not None:
+        with write_aside(plot_path) as partial:  # then renamed onto the path checked
+            plot_coverage_heatmap(report.indicators, partial, fmt=plot_format(plot_path))
+        print(f"heat map: {plot_path}", file=sys.stderr)
     return 0
 
 
-def left_out_warnings(warehouse: Path) -> list[str]:
-    """The warnings of a build: indicator-years left out rather than carried (empty when the
-    warehouse has no coverage table)."""
+def build_warnings(warehouse: Path) -> list[str]:
+    """The warnings of a build: indicator-years left out rather than carried (none when the
+    warehouse has no coverage table), and editions of one publication date that disagree with
+    no `supersedes:` to order them (provpanel.edition_order.tie_warnings)."""
+    from provpanel.edition_order import tie_warnings
     from provpanel.warehouse import open_warehouse
 
     with open_warehouse(warehouse, read_only=True) as con:
+        lines = tie_warnings(con)
         if not table_exists(con, "marts", "indicator_coverage"):
-            return []
+            return lines
         rows = con.execute("""SELECT indicator, list(year ORDER BY year) FROM marts.indicator_coverage
                               WHERE is_left_out GROUP BY indicator ORDER BY indicator""").fetchall()
-    return [_left_out_warning(indicator, year_runs(years)) for indicator, years in rows]
+    return [_left_out_warning(indicator, year_runs(years)) for indicator, years in rows] + lines
+
+
+# the name the build runner calls (orchestration.build_runner): every warning of a build
+left_out_warnings = build_warnings

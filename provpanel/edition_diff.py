@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from provpanel.edition_order import edition_order_sql, ordered_editions
 from provpanel.warehouse import table_exists
 
 KEY_TERMS = ("ic", "ic2")  # the paper's coefficient of interest in every model
@@ -85,13 +86,12 @@ class EditionDiff:
 
 
 def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
-    editions = con.execute("SELECT edition, published FROM raw.editions ORDER BY published, edition").df()
-    if edition not in set(editions["edition"]):
+    ordered = [name for name, _published, _depth in ordered_editions(con)]  # provpanel.edition_order
+    if edition not in ordered:
         raise UnknownEditionError(
-            f"edition {edition!r} is not stored; stored editions: {', '.join(editions['edition']) or 'none'}"
+            f"edition {edition!r} is not stored; stored editions: {', '.join(sorted(ordered)) or 'none'}"
         )
-    published = editions.set_index("edition").loc[edition, "published"]
-    earlier = [e for e, p in zip(editions["edition"], editions["published"]) if (p, e) < (published, edition)]
+    earlier = ordered[: ordered.index(edition)]
     # Works on the published snapshot too: raw and marts only.
     # a warehouse not built yet (raw tables only) has no panel choice to show
     panel_choice = ("marts.indicator_revisions" if table_exists(con, "marts", "indicator_revisions") else
@@ -100,16 +100,17 @@ def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     cells = con.execute(
         f"""
         WITH per_edition AS (
-            SELECT v.province_code, v.year, v.indicator, v.edition, e.published,
+            SELECT v.province_code, v.year, v.indicator, v.edition, e.published, e.supersession_depth,
                    min(v.value) AS value, min(v.unit) AS unit
-            FROM raw.extract_values AS v JOIN raw.editions AS e USING (edition)
+            FROM raw.extract_values AS v JOIN {edition_order_sql(con)} AS e USING (edition)
             WHERE v.in_catalog
             GROUP BY ALL
         ),
         this AS (SELECT * FROM per_edition WHERE edition = ?),
         previous AS (
             SELECT *, row_number() OVER (PARTITION BY province_code, year, indicator
-                                         ORDER BY published DESC, edition DESC) AS recency
+                                         ORDER BY published DESC, supersession_depth DESC,
+                                                  edition DESC) AS recency
             FROM per_edition WHERE list_contains(?::VARCHAR[], edition)
         ),
         panel_choice AS (

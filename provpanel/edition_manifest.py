@@ -19,7 +19,8 @@ from provpanel.editions import FETCH_MARKER, MANIFEST_NAME, check_links, edition
 from provpanel.errors import ExtractError, ManifestError
 
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_TOP_KEYS = {"edition", "title", "published", "source", "notes", "files", "revisions", "exceptions"}
+_TOP_KEYS = {"edition", "title", "published", "published_reason", "supersedes", "source", "notes", "files",
+             "revisions", "exceptions"}
 _REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
 _FILE_KEYS = {"path", "indicator", "unit", "years", "keep_years", "notes", "sheets", "columns", "breakdown"}
 # What `provpanel fetch` records of each answer it saved (docs/editions.md): all optional.
@@ -95,6 +96,11 @@ class Manifest:
     files: list[ManifestFile]
     revisions: tuple[DeclaredRevision, ...] = ()
     exceptions: tuple[DeclaredException, ...] = ()
+    # why `published` is after today (required then): a date announced ahead of release
+    published_reason: str | None = None
+    # the edition of the same `published` date this one is ordered after (its values win
+    # under the vintage policy latest); None: editions of one date are ordered by key
+    supersedes: str | None = None
 
 
 def _is_data_file(relative: str) -> bool:
@@ -231,6 +237,68 @@ def _published(check: _Checker, data: Mapping) -> datetime.date:
             except ValueError:
                 continue
     raise check.fail("published", "an ISO date such as 2022-12-20", repr(value))
+
+
+def latest_date_on_earth() -> datetime.date:
+    """Today where the date is furthest ahead (UTC+14): a date after it has begun nowhere. A
+    date written in UTC (provpanel fetch) is never after it."""
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=14)).date()
+
+
+def _published_reason(check: _Checker, data: Mapping, published: datetime.date) -> str | None:
+    """`published_reason:` says why a publication date lies in the future; required then (a
+    mistyped year would otherwise win the vintage policy latest over every real edition)."""
+    reason = check.text(data, "published_reason", "published_reason", required=False)
+    if published > latest_date_on_earth() and not reason:
+        raise check.fail(
+            "published",
+            f"a date not after today ({datetime.date.today().isoformat()}), or `published_reason:` saying "
+            "why the edition is dated in the future (it orders editions: a later date wins the vintage "
+            "policy latest)",
+            published.isoformat())
+    return reason
+
+
+def _supersedes(check: _Checker, data: Mapping, edition: str, edition_dir: Path,
+                published: datetime.date) -> str | None:
+    """`supersedes: <edition>` orders this edition after another of the same publication date
+    (docs/editions.md): the other must be an edition folder beside this one, with the same
+    `published`, and must not (through its own `supersedes`) come after this one."""
+    other = check.text(data, "supersedes", "supersedes", required=False)
+    if other is None:
+        return None
+    if not EDITION_NAME.match(other) or other == edition:
+        raise check.fail("supersedes", "the key of another edition (its folder name)", f"'{other}'")
+    seen = [edition]
+    current, current_published = other, None
+    while current is not None:
+        folder = edition_dir.parent / current
+        if not (folder / MANIFEST_NAME).is_file():
+            if current == other:
+                raise check.fail("supersedes", f"an edition folder beside this one ({edition_dir.parent})",
+                                 f"'{other}': no such edition folder")
+            break  # further down the chain: that edition's own manifest is checked when it is read
+        sibling = _read_yaml(folder / MANIFEST_NAME)
+        sibling = sibling if isinstance(sibling, Mapping) else {}
+        if current == other:
+            try:
+                current_published = _published(_Checker(folder / MANIFEST_NAME), sibling)
+            except ManifestError:
+                current_published = None
+            if current_published != published:
+                shown = current_published.isoformat() if current_published else "no valid date"
+                raise check.fail(
+                    "supersedes",
+                    f"an edition published the same day as this one ({published.isoformat()}): editions "
+                    "of different dates are ordered by their dates",
+                    f"'{other}', published {shown}")
+        seen.append(current)
+        following = sibling.get("supersedes")
+        current = str(following).strip() if following is not None else None
+        if current in seen:
+            raise check.fail("supersedes", "an order without a cycle",
+                             " -> ".join([*seen, current]) + " (each supersedes the next)")
+    return other
 
 
 def _years(check: _Checker, value: Any, where: str) -> tuple[int, int] | None:
@@ -462,13 +530,18 @@ def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) ->
                 "files", "every data file of the folder listed", f"'{relative}' not listed"
             )
 
+    published = _published(check, data)
+    published_reason = _published_reason(check, data, published)
+    supersedes = _supersedes(check, data, edition, edition_dir, published)
     return Manifest(
         edition=edition,
         title=check.text(data, "title", "title", required=True) or "",
-        published=_published(check, data),
+        published=published,
         source=check.text(data, "source", "source", required=True) or "",
         notes=check.text(data, "notes", "notes", required=False),
         files=files,
         revisions=_revisions(check, data.get("revisions")),
         exceptions=_exceptions(check, data.get("exceptions")),
+        published_reason=published_reason,
+        supersedes=supersedes,
     )

@@ -9,17 +9,21 @@ and writes:
 - csv: UTF-8, a header line, booleans as 0/1, nulls as empty fields, numbers in full.
 - parquet: the table as it is (booleans stay booleans), written by DuckDB.
 An existing file is never overwritten unless asked (`force`): an analyst's edited copy is not
-silently replaced. The file appears whole or not at all (written aside, then renamed).
+silently replaced, and --force replaces only a file of the format written; a path provpanel
+keeps (PROVPANEL_HOME, the editions folder) is never written (provpanel.user_files). The file
+appears whole or not at all (written aside, then renamed).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from provpanel.config import Paths
+from provpanel.user_files import OutputRefused, check_output_file, write_aside
 
 PANEL_TABLE = "marts.province_year_panel"
 FORMATS = ("dta", "csv", "parquet")
@@ -76,21 +80,21 @@ def _column_comments(con) -> dict[str, str]:
     return {name: comment or "" for name, comment in comments}
 
 
-def export_panel(database: Path, fmt: str, out: Path | None = None, *, force: bool = False) -> ExportResult:
-    """Write the published panel to `out` (default ./province_year_panel.<fmt>)."""
+def export_panel(database: Path, fmt: str, out: Path | None = None, *, force: bool = False,
+                 paths: Paths | None = None) -> ExportResult:
+    """Write the published panel to `out` (default ./province_year_panel.<fmt>): never a path
+    provpanel keeps, and with `force` only over the user's own file of the format
+    (provpanel.user_files)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     out = Path(out) if out is not None else default_path(fmt)
-    if out.is_dir():
-        raise ExportError(f"{out}: is a folder; expected a file path")
-    if out.exists() and not force:
-        raise ExportError(f"{out}: exists; give --force to overwrite it, or another --out")
-    if not out.parent.is_dir():
-        raise ExportError(f"{out.parent}: no such folder")
+    try:
+        check_output_file(out, fmt, force=force, paths=paths)
+    except OutputRefused as err:
+        raise ExportError(str(err)) from None
     if not Path(database).exists():
         raise ExportError(f"{database}: no published snapshot; run `provpanel build` first")
-    partial = out.with_name(f".{out.name}.partial")
-    try:
+    with write_aside(out) as partial:
         if fmt == "parquet":
             rows, columns = _write_parquet(database, partial)
         else:
@@ -100,9 +104,6 @@ def export_panel(database: Path, fmt: str, out: Path | None = None, *, force: bo
                 _write_dta(frame, comments, partial)
             else:
                 _write_csv(frame, partial)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
     return ExportResult(out, rows, columns)
 
 

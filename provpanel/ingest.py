@@ -118,6 +118,7 @@ def store_edition(prepared: PreparedEdition, warehouse_path: Path, *, supersede:
         "n_files": len(manifest.files),
         "n_values": len(values),
         "loaded_at": loaded_at,
+        "supersedes": manifest.supersedes,
     }
     with warehouse.open_warehouse(warehouse_path) as con:
         warehouse.replace_edition(con, edition_row, values, prepared.declared_revisions,

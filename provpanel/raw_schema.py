@@ -110,6 +110,7 @@ EDITIONS = _table("raw.editions", "One row per ingested edition: its manifest an
     n_files          INTEGER    NOT NULL     Number of data files listed in the manifest.
     n_values         INTEGER    NOT NULL     Number of values stored from this edition.
     loaded_at        TIMESTAMP  NOT NULL     When the edition was ingested (UTC).
+    supersedes       VARCHAR    NULL         The edition of the same publication date this one is ordered after (manifest supersedes); null: editions of one date are ordered by key.
 """)
 
 # Revisions an edition's manifest declares (`revisions:`): the indicator suite lets them pass.

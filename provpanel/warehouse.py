@@ -78,6 +78,14 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table in RAW_TABLES:
         con.execute(table.create_sql())
+        # a column added since the table was made (raw.editions.supersedes): appended, as the
+        # table's last column, where a warehouse made before has none
+        stored = {name for (name,) in con.execute(
+            """SELECT column_name FROM duckdb_columns() WHERE database_name = current_database()
+               AND schema_name = ? AND table_name = ?""", table.name.split(".")).fetchall()}
+        for column in table.columns:
+            if column.name not in stored:
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.sql_type}")
         con.execute(f"COMMENT ON TABLE {table.name} IS {_comment_literal(table.comment)}")
         for column in table.columns:
             con.execute(f"COMMENT ON COLUMN {table.name}.{column.name} IS {_comment_literal(column.comment)}")

@@ -69,6 +69,8 @@ def test_dbt_unit_tests_ran_and_passed(build):
         "int_indicators_interpolated::edges_left_missing",
         "int_indicators_resolved_to_edition::latest_published_edition_wins",
         "int_indicators_resolved_to_edition::first_release_wins",
+        "int_indicators_resolved_to_edition::supersedes_orders_editions_of_one_date",
+        "int_indicators_resolved_to_edition::supersedes_orders_editions_of_one_date_first_release",
         "int_indicators_in_catalog_unit::cny_published_usd_series_expressed_in_usd",
         "int_indicators_converted_to_cny::usd_interpolated_then_converted_at_own_year_rate",
         "int_trade_chosen_for_tu::observed_total_beats_filled_split",

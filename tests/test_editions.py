@@ -278,3 +278,74 @@ def test_a_key_given_twice_is_an_error_not_the_last_one_winning(tmp_path, origin
     message = str(caught.value)
     assert "manifest.yml" in message and f"line {line}," in message
     assert "a second time" in message and "first at line" in message
+
+
+# ------------------------------------------------ issue 24: edition rules without holes
+
+
+def test_a_publication_date_after_today_is_refused(tmp_path):
+    future = datetime.date.today() + datetime.timedelta(days=3)
+    err = manifest_error(make_edition(tmp_path, base_manifest() | {"published": future}))
+    assert err.where == "manifest key published"
+    assert "published_reason" in err.expected and err.found == future.isoformat()
+    err = manifest_error(make_edition(tmp_path / "b", base_manifest() | {"published": "2099-01-01"}))
+    assert err.where == "manifest key published" and err.found == "2099-01-01"
+
+
+def test_a_future_date_with_its_reason_is_accepted(tmp_path):
+    manifest = base_manifest() | {"published": "2099-01-01",
+                                  "published_reason": "announced release date; the files are a preview"}
+    loaded = load_manifest(make_edition(tmp_path, manifest))
+    assert loaded.published == datetime.date(2099, 1, 1)
+    assert loaded.published_reason == "announced release date; the files are a preview"
+    # a reason alone, with a past date, is allowed and kept
+    past = load_manifest(make_edition(tmp_path / "b", base_manifest() | {"published_reason": "as printed"}))
+    assert past.published_reason == "as printed"
+
+
+def _two_editions_of_one_date(tmp_path, first: dict | None = None, second: dict | None = None):
+    make_edition(tmp_path, base_manifest() | {"edition": "csy2021a"} | (first or {}), name="csy2021a")
+    return make_edition(tmp_path, base_manifest() | {"edition": "csy2021b"} | (second or {}), name="csy2021b")
+
+
+def test_supersedes_orders_an_edition_after_another_of_its_date(tmp_path):
+    folder = _two_editions_of_one_date(tmp_path, second={"supersedes": "csy2021a"})
+    assert load_manifest(folder).supersedes == "csy2021a"
+    assert load_manifest(tmp_path / "csy2021a").supersedes is None
+
+
+@pytest.mark.parametrize("first, second, expected, found", [
+    ({}, {"supersedes": "csy2021b"}, "another edition", "'csy2021b'"),
+    ({}, {"supersedes": "csy1999"}, "an edition folder beside this one", "no such edition folder"),
+    ({"published": "2021-12-19"}, {"supersedes": "csy2021a"}, "published the same day", "published 2021-12-19"),
+    ({"supersedes": "csy2021b"}, {"supersedes": "csy2021a"}, "an order without a cycle",
+     "csy2021b -> csy2021a -> csy2021b"),
+])
+def test_supersedes_is_validated(tmp_path, first, second, expected, found):
+    err = manifest_error(_two_editions_of_one_date(tmp_path, first, second))
+    assert err.where == "manifest key supersedes"
+    assert expected in err.expected and found in err.found
+
+
+def test_a_symbolic_link_loop_in_an_edition_is_one_line(tmp_path):
+    folder = make_edition(tmp_path)
+    (folder / "loop.csv").symlink_to(folder / "loop.csv")
+    for read in (load_manifest, file_checksums):
+        with pytest.raises(ManifestError) as caught:
+            read(folder)
+        assert caught.value.where == "symbolic link" and "symbolic link loop" in caught.value.found
+        assert str(caught.value).startswith(f"{folder / 'loop.csv'}: ")
+
+
+def test_a_named_pipe_in_an_edition_is_refused_not_skipped(tmp_path):
+    import os
+
+    manifest = base_manifest()
+    manifest["files"].append({"path": "pipe.csv", "indicator": "gdp", "unit": "亿元"})
+    folder = make_edition(tmp_path, manifest)
+    os.mkfifo(folder / "pipe.csv")
+    for read in (load_manifest, file_checksums):
+        with pytest.raises(ManifestError) as caught:
+            read(folder)
+        assert caught.value.file == str(folder / "pipe.csv")
+        assert (caught.value.where, caught.value.found) == ("whole file", "a named pipe (FIFO)")

@@ -264,3 +264,144 @@ def test_convert_refuses_unknown_or_mismatched_units(unit, indicator, expected):
         harmonise.convert(1.0, unit, indicator, file="ed1/x.csv", where="line 2 (指标：)")
     assert str(caught.value).startswith("ed1/x.csv: line 2 (指标：): expected ")
     assert expected in caught.value.expected
+
+
+# ------------------------------------------------ issue 24: edition rules without holes
+
+
+def _gdp_book(path, *, merge: str | None = None, title_merge: bool = False):
+    """A GDP sheet: a title row, a header of years, three provinces; `merge` merges that range."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "GDP"
+    for row in [["地区生产总值(亿元)", None, None], ["地区", 2019, 2020], ["北京市", 1.0, 2.0],
+                ["天津市", 3.0, 4.0], ["河北省", 5.0, 6.0]]:
+        sheet.append(row)
+    if title_merge:
+        sheet.merge_cells("A1:C1")
+    if merge:
+        sheet.merge_cells(merge)
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("merge, shown", [("B4:C4", "B4:C4"),   # one value over two years
+                                          ("C3:C4", "C3:C4"),   # one value over two provinces
+                                          ("A4:A5", "A4:A5"),   # one province name over two rows
+                                          ("B2:C2", "B2:C2")])  # one year over two columns
+def test_merged_cells_in_the_data_area_are_refused_with_the_range(tmp_path, merge, shown):
+    err = fail(_gdp_book(tmp_path / "book.xlsx", merge=merge), indicator="gdp")
+    assert err.where == f"sheet 'GDP', merged range {shown} in the data area"
+    assert "one value per cell" in err.expected
+
+
+def test_merged_title_is_read_as_the_table_means_it(tmp_path):
+    values = read_extract(_gdp_book(tmp_path / "book.xlsx", title_merge=True), indicator="gdp")
+    assert len(values) == 6 and {v.year for v in values} == {2019, 2020}
+
+
+def test_merged_cells_in_an_xls_data_area_are_refused(tmp_path):
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("GDP")
+    for r, row in enumerate([["地区", 2019, 2020], ["北京市", 1.0, 2.0]]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    sheet.write_merge(2, 2, 1, 2, 7.0)  # row 3: one value merged over B3:C3
+    sheet.write(2, 0, "天津市")
+    path = tmp_path / "book.xls"
+    book.save(str(path))
+    err = fail(path, indicator="gdp", unit="亿元")
+    assert err.where == "sheet 'GDP', merged range B3:C3 in the data area"
+
+
+@pytest.mark.parametrize("sheets", [["Sheet"], ["Sheet", "notes"]])
+def test_an_empty_workbook_is_refused_like_a_header_only_one(tmp_path, sheets):
+    book = openpyxl.Workbook()
+    book.active.title = sheets[0]
+    for name in sheets[1:]:
+        book.create_sheet(name).append(["compiled by hand"])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    err = fail(path, indicator="gdp")
+    assert err.where == "whole file"
+    assert "a table in at least one sheet" in err.expected and "no table in any sheet" in err.found
+
+
+def test_a_symbolic_link_loop_is_one_line(tmp_path):
+    loop = tmp_path / "分省年度数据.csv"
+    loop.symlink_to(loop)
+    err = fail(loop)
+    assert (err.where, err.expected) == ("whole file", "a regular file")
+    assert "symbolic link loop" in err.found
+
+
+def test_a_named_pipe_is_refused_without_waiting_on_it(tmp_path):
+    import os
+    import threading
+    import time
+
+    fifo = tmp_path / "分省年度数据.csv"
+    os.mkfifo(fifo)
+
+    def unblock():  # on code that opens the pipe and waits, a writer ends the wait after 5 s
+        time.sleep(5)
+        os.close(os.open(fifo, os.O_RDWR))  # (read-write: opens at once on Linux)
+
+    threading.Thread(target=unblock, daemon=True).start()
+    started = time.monotonic()
+    err = fail(fifo)
+    assert time.monotonic() - started < 2
+    assert (err.where, err.found) == ("whole file", "a named pipe (FIFO)")
+
+
+def _huge_junk(path, head: bytes, size: int = 200 * 1024 * 1024):
+    """A file of `size` bytes: `head`, then a sparse tail (no disk, no time to write)."""
+    with open(path, "wb") as handle:
+        handle.write(head)
+        handle.truncate(size)
+    return path
+
+
+def _junk_lines(n_bytes: int) -> bytes:
+    import base64
+    import random
+
+    rng = random.Random(24)
+    return base64.encodebytes(rng.randbytes(n_bytes * 3 // 4))
+
+
+@pytest.mark.parametrize("head, where, found", [
+    (_junk_lines(3 << 20), "line 2", None),                  # a title-like line, then no table header
+    (b"x" * (3 << 20), "line 1", "no line end in the first"),  # one endless line
+    (b'\xe5\x9c\xb0\xe5\x8c\xba,"' + b"junk\n" * (600_000), "line 1", "field larger than field limit"),
+])
+def test_a_huge_file_of_junk_is_refused_by_its_first_lines_in_bounded_memory(tmp_path, head, where, found):
+    import time
+    import tracemalloc
+
+    path = _huge_junk(tmp_path / "分省年度数据.csv", head)
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        err = fail(path)
+        elapsed = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert err.where == where and (found is None or found in err.found), str(err)
+    assert peak < 64 * 1024 * 1024, f"{peak / 2**20:.0f} MiB held to refuse it"  # the file is 200 MiB
+    assert elapsed < 3, f"{elapsed:.1f} s"
+
+
+def test_a_long_table_is_still_read_whole(tmp_path):
+    """The first look refuses nothing that reading the whole file accepts: a table longer
+    than the head, its last row after the head, is read to its end."""
+    lines = [HEADER, "地区,2017年,2016年\n"]
+    provinces = ["北京市", "天津市", "河北省"]
+    text = "".join(lines) + "".join(f"{p},{i},{i + 1}\n" for i, p in enumerate(provinces))
+    # long footer notes after the table (the table proper fits the head, its notes do not)
+    text += ('注：' + "说明" * 400 + "\n") * 1200
+    path = csv_file(tmp_path, text, "utf-8")
+    assert path.stat().st_size > 2 << 20
+    values = read_extract(path)
+    assert len(values) == 6

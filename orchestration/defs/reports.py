@@ -19,11 +19,11 @@ DESCRIPTION = ("Cells the edition adds, cells it revises (old, new, which one th
               deps=[dbt_model_key("indicator_revisions"), *[AssetKey(["analysis", n]) for n in ANALYSIS_TABLES]])
 def edition_diff_report(context: AssetExecutionContext, paths: ProvpanelPaths) -> MaterializeResult:
     from provpanel.edition_diff import edition_diff
+    from provpanel.edition_order import ordered_editions
 
     with read_only_warehouse(paths) as con:
-        edition = context.run.tags.get("provpanel/after_ingest_of") or con.execute(
-            "SELECT edition FROM raw.editions ORDER BY published DESC, edition DESC LIMIT 1"
-        ).fetchone()[0]
+        # the last in the order of the vintage policy (published, supersedes, key)
+        edition = context.run.tags.get("provpanel/after_ingest_of") or ordered_editions(con)[-1][0]
         diff = edition_diff(con, edition)
     markdown = diff.to_markdown()
     report_file = write_output(paths, f"edition_diff_{edition}.md", markdown + "\n")

@@ -12,6 +12,7 @@ is an `provpanel.errors.ExtractError` naming the file, the place and what was ex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from provpanel.extracts.frames import check_not_compressed, container_kind, read
 from provpanel.extracts.national import read_national_table
 from provpanel.extracts.portal_json import looks_like_portal_json, read_portal_json
 from provpanel.extracts.portal_long import read_portal_long
-from provpanel.extracts.text import decode, parse_table, read_bytes
+from provpanel.extracts.text import decode, head_table, parse_table, read_bytes
 from provpanel.extracts.tidy import read_tidy
 from provpanel.extracts.transposed import read_transposed
 from provpanel.extracts.values import NOT_AVAILABLE_MARKERS, ExtractValue
@@ -51,11 +52,42 @@ _TEXT_READERS = {
 }
 
 
+_LINE = re.compile(r"^line (\d+)\b")
+
+
+def _first_look(head: bytes, file: str, indicator: str | None = None, unit: str | None = None) -> None:
+    """Judge a long text file by its first bytes (text.HEAD_BYTES) before the rest is read: the
+    errors its complete lines show (not a table header, a bad row) are raised as reading the
+    whole file would raise them, so a huge file of junk is refused in bounded memory.
+    Workbooks, data-frame containers and portal answers are left to their readers."""
+    if workbook_kind(head) or container_kind(head) or looks_like_portal_json(head):
+        return
+    check_not_compressed(head, file)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: decoded whole
+        return
+    table = head_table(head, file)
+    if table is None:
+        return
+    last_line = table.body[-1].line if table.body else table.header.line
+    try:
+        _TEXT_READERS[classify_table(table, file)](table, file=file, indicator=indicator, unit=unit)
+    except ExtractError as err:
+        found = _LINE.match(err.where)
+        if found and int(found.group(1)) <= last_line:
+            raise  # a line the head holds whole: the whole file says the same
+        # anything else (a whole-file rule, the manifest's arguments) is judged on the whole file
+
+
+def _read(path: Path, file: str, *, indicator: str | None = None, unit: str | None = None,
+          judge_head: bool = True) -> bytes:
+    return read_bytes(path, file, (lambda head: _first_look(head, file, indicator, unit)) if judge_head else None)
+
+
 def detect_format(path: str | Path, *, display_name: str | None = None) -> str:
     """The format family of a file, from its bytes."""
     path = Path(path)
     file = display_name or str(path)
-    data = read_bytes(path, file)
+    data = _read(path, file)
     if workbook_kind(data):
         return "workbook"
     container = container_kind(data)
@@ -88,7 +120,9 @@ def read_extract(
     (default: the path)."""
     path = Path(path)
     file = display_name or str(path)
-    data = read_bytes(path, file)
+    # a text file read with sheets or column roles is refused for that, before its lines
+    data = _read(path, file, indicator=indicator, unit=unit,
+                 judge_head=not (sheet is not None or sheets or columns or breakdown))
     kind = workbook_kind(data)
     if kind:
         return read_workbook(

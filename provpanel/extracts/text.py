@@ -9,9 +9,12 @@ comma; cells are kept raw here and cleaned by the readers.
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import os
 import re
-from collections.abc import Iterator, Mapping
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +65,58 @@ class TextTable:
         return cells
 
 
-def read_bytes(path: Path, display_name: str) -> bytes:
+# how much of a file is looked at before the rest is read: a file that is no table says so in
+# its first lines, and is refused without reading (and decoding, and splitting) all of it; the
+# readers judge the header and at most HEAD_ROWS rows under it
+HEAD_BYTES = 1 << 20
+HEAD_ROWS = 500
+
+_NOT_REGULAR = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _open_regular(path: Path, display_name: str) -> int:
+    """A descriptor of the file, once it is known to be a regular file: a named pipe, a
+    device or a socket is refused without waiting on it (opened non-blocking, judged by
+    fstat), a link loop and a missing file are said in one line."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as exc:
-        raise ExtractError(display_name, "whole file", "an existing file", "no such file") from exc
+        found = "no such file"
+        if os.path.islink(path):
+            found = f"a symbolic link to {os.readlink(path)}, which does not exist"
+        raise ExtractError(display_name, "whole file", "an existing file", found) from exc
     except IsADirectoryError as exc:
         raise ExtractError(display_name, "whole file", "a file", "a directory") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ExtractError(display_name, "whole file", "a regular file",
+                               "a symbolic link loop (the link leads back to itself)") from exc
+        raise ExtractError(display_name, "whole file", "a readable file", str(exc)) from exc
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        os.set_blocking(fd, True)
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise ExtractError(display_name, "whole file", "a file", "a directory")
+    kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+    raise ExtractError(display_name, "whole file", "a regular file (a download saved on disk)", kind)
+
+
+def read_bytes(path: Path, display_name: str,
+               first_look: Callable[[bytes], None] | None = None) -> bytes:
+    """The file's bytes. A file longer than HEAD_BYTES is shown to `first_look` by its first
+    HEAD_BYTES before the rest is read: it raises when they show the file is no table."""
+    fd = _open_regular(Path(path), display_name)
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            if len(head) < HEAD_BYTES or first_look is None:
+                return head + handle.read() if len(head) == HEAD_BYTES else head
+            first_look(head)
+            handle.seek(0)
+            return handle.read()
     except OSError as exc:
         raise ExtractError(display_name, "whole file", "a readable file", str(exc)) from exc
 
@@ -109,7 +157,7 @@ def _mojibake_original(text: str) -> str | None:
     """What a text read as before it went through Latin-1 (or Windows-1252) by mistake, if
     it did: no Chinese at all, accented letters in runs, and Chinese once the bytes are
     restored. Isolated accents (`Région`) are not taken for mojibake."""
-    if _CJK_CHAR.search(text):
+    if text.isascii() or _CJK_CHAR.search(text):
         return None
     high = [index for index, ch in enumerate(text) if ord(ch) >= 0x80]
     if len(high) < 4:
@@ -204,23 +252,27 @@ def decode(data: bytes, display_name: str) -> tuple[str, str]:
     return text, encoding
 
 
-def split_rows(text: str, display_name: str) -> list[TextRow]:
-    """CSV records with the line each starts on (quoted notes may span several lines)."""
+def iter_rows(text: str, display_name: str) -> Iterator[TextRow]:
+    """CSV records with the line each starts on (quoted notes may span several lines), as the
+    reader reaches them."""
     # Excel's "Unicode text" export separates by tabs; everything else here by commas.
     delimiter = "\t" if "," not in text and "\t" in text else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    rows: list[TextRow] = []
     previous_line = 0
     try:
         for cells in reader:
-            rows.append(TextRow(line=previous_line + 1, cells=cells))
+            yield TextRow(line=previous_line + 1, cells=cells)
             previous_line = reader.line_num
     except csv.Error as exc:
         raise ExtractError(
             # the record that starts there is the broken one (its quote may never close)
             display_name, f"line {previous_line + 1}", "well-formed CSV (balanced quotes)", str(exc)
         ) from exc
-    return rows
+
+
+def split_rows(text: str, display_name: str) -> list[TextRow]:
+    """Every CSV record with the line it starts on (iter_rows)."""
+    return list(iter_rows(text, display_name))
 
 
 def labelled_entry(text: str) -> tuple[str, str] | None:
@@ -247,31 +299,72 @@ def _is_title(row: TextRow) -> bool:
     return len(filled) == 1 and bool(row.cell(0)) and not harmonise.is_non_data_row(row.cell(0))
 
 
+def _split_table(rows: Iterable[TextRow], body_limit: int | None = None
+                 ) -> tuple[dict[str, tuple[str, int]], TextRow | None, list[TextRow]]:
+    """The preamble (key -> (value, line)), the header row (the first non-blank row that is
+    neither a preamble line nor the first title line; None if there is none) and the rows
+    after it (at most `body_limit`: the rows are then read no further)."""
+    preamble: dict[str, tuple[str, int]] = {}
+    header: TextRow | None = None
+    body: list[TextRow] = []
+    for row in rows:
+        if header is not None:
+            if body_limit is not None and len(body) >= body_limit:
+                break
+            body.append(row)
+            continue
+        if row.is_blank:
+            continue
+        entry = preamble_entry(row)
+        if entry is None and _is_title(row) and "title" not in preamble:
+            entry = ("title", row.cell(0))
+        if entry is None:
+            header = row
+        else:
+            preamble[entry[0]] = (entry[1], row.line)
+    return preamble, header, body
+
+
 def parse_table(text: str, encoding: str, display_name: str) -> TextTable:
     """Preamble lines (and one title line), then the first other non-blank row as header,
     then the body."""
-    table = TextTable(encoding=encoding)
     rows = split_rows(text, display_name)
-    index = 0
-    while index < len(rows):
-        row = rows[index]
-        entry = None if row.is_blank else preamble_entry(row)
-        if row.is_blank:
-            index += 1
-            continue
-        if entry is None and _is_title(row) and "title" not in table.preamble:
-            entry = ("title", row.cell(0))
-        if entry is None:
-            break
-        table.preamble[entry[0]] = (entry[1], row.line)
-        index += 1
-    if index >= len(rows):
+    preamble, header, body = _split_table(rows)
+    if header is None:
         raise ExtractError(
             display_name, f"line {rows[-1].line if rows else 1}", "a table header row", "no table"
         )
-    table.header = rows[index]
-    table.body = rows[index + 1 :]
-    return table
+    return TextTable(encoding=encoding, preamble=preamble, header=header, body=body)
+
+
+def head_table(head: bytes, display_name: str) -> TextTable | None:
+    """The table as far as the file's first bytes show it: its preamble, header and the
+    complete rows after it (at most HEAD_ROWS), for the file to be judged (and refused) before
+    the rest is read. None when the head cannot judge (no header yet, or no row under it).
+    Raises the errors its lines show: binary or undecodable bytes, broken CSV, a line longer
+    than the head."""
+    end = max(head.rfind(b"\n"), head.rfind(b"\r"))
+    if end < 0:
+        raise ExtractError(display_name, "line 1", "lines of a table (a header row, then a row per province "
+                           "or year)", f"no line end in the first {len(head):,} bytes")
+    cut = head[: end + 1]  # complete lines: a line end never falls inside a UTF-8 or GB18030 character
+    if not cut.strip(b" \t\r\n\xef\xbb\xbf"):
+        return None
+    text, encoding = decode(cut, display_name)
+
+    def rows() -> Iterator[TextRow]:
+        try:
+            yield from iter_rows(text, display_name)
+        except ExtractError as err:
+            # a quoted cell that runs past the head (a longer one is refused by the CSV
+            # reader's field limit): the rows before it are judged
+            if err.found != "unexpected end of data":
+                raise
+
+    preamble, header, body = _split_table(rows(), body_limit=HEAD_ROWS)
+    if header is None or not any(not row.is_blank for row in body):
+        return None
+    return TextTable(encoding=encoding, preamble=preamble, header=header, body=body)
 
 
 def body_rows(table: TextTable, file: str) -> list[TextRow]:

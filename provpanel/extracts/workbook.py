@@ -56,6 +56,46 @@ def workbook_kind(data: bytes) -> str | None:
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
+@dataclass(frozen=True)
+class MergedRange:
+    """A merged range of a sheet, 1-based and inclusive."""
+
+    min_row: int
+    min_col: int
+    max_row: int
+    max_col: int
+
+    @property
+    def ref(self) -> str:
+        return (f"{column_letter(self.min_col)}{self.min_row}:"
+                f"{column_letter(self.max_col)}{self.max_row}")
+
+
+# <mergeCell ref="B5:C5"/> in a sheet's XML (a read-only openpyxl sheet does not list them)
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([A-Za-z]+)(\d+):([A-Za-z]+)(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _xlsx_merged_ranges(sheet: Any) -> list[MergedRange]:
+    """The merged ranges of a read-only openpyxl sheet, from its XML (the <mergeCells> list
+    follows the cells)."""
+    source = sheet._get_source()  # the sheet's XML in the archive, as openpyxl opens it
+    try:
+        xml = source.read()
+    finally:
+        source.close()
+    if b"mergeCell" not in xml:
+        return []
+    return [MergedRange(int(r1), _column_number(c1), int(r2), _column_number(c2))
+            for c1, r1, c2, r2 in _MERGE_CELL.findall(xml)]
+
+
 @dataclass
 class _Book:
     kind: str
@@ -112,6 +152,19 @@ class _Book:
                     values.append(cell.value)
             yield index + 1, values
 
+    def merged_ranges(self, name: str) -> dict[int, list[MergedRange]]:
+        """The sheet's merged ranges, by each row they cover."""
+        if self.kind == "xlsx":
+            found = _xlsx_merged_ranges(self.handle[name])
+        else:
+            found = [MergedRange(rlo + 1, clo + 1, rhi, chi)
+                     for rlo, rhi, clo, chi in self.handle.sheet_by_name(name).merged_cells]
+        by_row: dict[int, list[MergedRange]] = {}
+        for merged in found:
+            for row in range(merged.min_row, merged.max_row + 1):
+                by_row.setdefault(row, []).append(merged)
+        return by_row
+
     def close(self) -> None:
         if self.kind == "xlsx":
             self.handle.close()
@@ -130,7 +183,8 @@ def _open(data: bytes, kind: str, file: str) -> _Book:
         else:
             import xlrd
 
-            handle = xlrd.open_workbook(file_contents=data, on_demand=True)
+            # formatting_info: the sheets' merged ranges (Sheet.merged_cells)
+            handle = xlrd.open_workbook(file_contents=data, on_demand=True, formatting_info=True)
     except Exception as exc:  # any library error on a broken file is bad input
         raise ExtractError(
             file, "whole file", f"a readable .{kind} workbook", f"{type(exc).__name__}: {exc}"
@@ -185,11 +239,18 @@ def read_workbook(
         available = book.sheet_names
         selection = requested_sheets(sheet, sheets)
         collector = ValueCollector(file)
+        tables = 0
         for requested, spec in (selection or {name: None for name in available}).items():
             name = _find_sheet(requested, available, file)
             sheet_indicator, sheet_unit = given_for(spec, indicator, unit)
-            _read_sheet(book, name, collector, file=file, indicator=sheet_indicator,
-                        unit=sheet_unit, required=selection is not None)
+            tables += _read_sheet(book, name, collector, file=file, indicator=sheet_indicator,
+                                  unit=sheet_unit, required=selection is not None)
+        if not tables:  # an empty workbook is refused as a header-only file is
+            shown = ", ".join(repr(name) for name in available[:12])
+            raise ExtractError(
+                file, "whole file",
+                "a table in at least one sheet: a header row with years (e.g. 地区, 2019, 2020) and "
+                "province rows", f"no table in any sheet ({shown or 'no sheets'})")
         return collector.values
     except ExtractError:
         raise
@@ -284,7 +345,9 @@ def _read_sheet(
     indicator: str | None,
     unit: str | None,
     required: bool,
-) -> None:
+) -> int:
+    """Read the sheet's tables into the collector; the number of tables (blocks) found."""
+    merged = book.merged_ranges(sheet)
     title: tuple[str, int] | None = None
     printed_unit: tuple[str, int] | None = None  # a `单位：亿元` line above the header
     blocks = 0
@@ -298,6 +361,7 @@ def _read_sheet(
             continue
         first = cells[0] if cells else None
         if _is_header(cells):
+            _check_not_merged(merged, row, 2, sheet, file)  # a merged year cell
             _check_block_has_rows(header_row, sheet, file)
             header_row = row
             years = _block_years(cells, sheet, row, file)
@@ -334,6 +398,7 @@ def _read_sheet(
             years = meaning = None  # the title of the next block
             title = (clean_cell(first), row)
             continue
+        _check_not_merged(merged, row, 1, sheet, file)
         province = harmonise.resolve_province(
             clean_cell(first), file=file, where=f"sheet '{sheet}', cell A{row}"
         )
@@ -350,6 +415,21 @@ def _read_sheet(
             "a table: a header row with years (e.g. 地区, 2019, 2020) and province rows",
             "no table",
         )
+    return blocks
+
+
+def _check_not_merged(merged: dict[int, list[MergedRange]], row: int, first_col: int, sheet: str,
+                      file: str) -> None:
+    """A merged range over a table's cells (a header's years, a province row) holds one value
+    where the table has several cells: the others would read as empty and be lost. Titles and
+    notes may be merged; the table's cells may not (the corner cell of a header may)."""
+    for found in merged.get(row, ()):
+        if found.max_col >= first_col:
+            raise ExtractError(
+                file, f"sheet '{sheet}', merged range {found.ref} in the data area",
+                "one value per cell in a table's header and province rows (unmerge the range in the "
+                "workbook and give each cell its value)",
+                "cells merged into one (all but the first would read as empty)")
 
 
 def _check_block_has_rows(header_row: int | None, sheet: str, file: str) -> None:
