@@ -45,9 +45,40 @@ def _release_runs_of_killed_builds(instance, quiet: bool) -> None:
         _say(f"  released {len(orphans)} run(s) left unfinished by a killed build", quiet)
 
 
+@contextlib.contextmanager
+def _sigterm_left_to_the_build():
+    """Dagster makes SIGTERM its interrupt (as SIGINT) each time it installs its SIGINT handler,
+    and keeps it so after: an interrupted dbt is then waited for up to 25 s and left running
+    if it has not stopped. In a build, SIGTERM stays process_tree's (the tree killed, reaped,
+    the build ended by the signal); Dagster keeps Ctrl-C (SIGINT)."""
+    from dagster._utils import interrupts
+
+    mapping = interrupts.setup_interrupt_handlers
+    interrupts.setup_interrupt_handlers = lambda: None  # _replace_interrupt_signal looks it up when called
+    try:
+        yield
+    finally:
+        interrupts.setup_interrupt_handlers = mapping
+
+
 def _say(message: str, quiet: bool = False) -> None:
     if not quiet:
         print(message, flush=True)
+
+
+def _interrupted(result) -> bool:
+    """Whether the run failed because it was interrupted (Ctrl-C: Dagster stopped the step)."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None:
+                if error.cls_name == "DagsterExecutionInterruptedError":
+                    return True
+                error = error.cause
+    return False
+
+
+_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C (SIGINT)
 
 
 def _first_failure(result) -> str:
@@ -93,6 +124,7 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
     changed, keeping their old values as a superseded vintage (else such an edition stops the build)."""
     from provpanel.build_lock import BuildInProgressError, build_lock
     from provpanel.errors import ExtractError
+    from provpanel.process_tree import process_tree
     from provpanel.settings import SettingError, resolve_settings
 
     paths = get_paths()
@@ -106,7 +138,9 @@ def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: 
     flags = {name: list(value) if isinstance(value, tuple) else value
              for name, value in ((name, resolved.values[name]) for name in flags)}
     try:
-        with build_lock(paths.home, wait_seconds=wait_seconds):
+        # every process the build starts (dbt, its parse, the readers) ends with it: SIGTERM
+        # kills the tree at once, and a watchdog does it when the build is killed outright
+        with build_lock(paths.home, wait_seconds=wait_seconds), process_tree(), _sigterm_left_to_the_build():
             return _run_locked_build(paths, resolved, flags, force_ingest=force_ingest, quiet=quiet,
                                      accept_changes=accept_changes)
     except BuildInProgressError as err:
@@ -216,6 +250,9 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
                         **_QUIET_LOGS},
             tags=_CLI_RUN_TAGS,
         )
+        if not result.success and _interrupted(result):
+            print(f"provpanel build: interrupted while ingesting {edition}", file=sys.stderr)
+            return _INTERRUPTED
         if not result.success:
             print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
                   file=sys.stderr)
@@ -240,6 +277,9 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
             # the flags reach the dbt assets, the checks and the analysis as the launchpad's would
             run_config={**_QUIET_LOGS, "resources": {"settings": {"config": flags}}},
         )
+    if not result.success and _interrupted(result):
+        print("provpanel build: interrupted; `provpanel build` does the rest", file=sys.stderr)
+        return _INTERRUPTED
     failed_checks = _failed_checks(result)
     if failed_checks:
         print("provpanel build: blocking checks failed; the analysis was not run:", file=sys.stderr)

@@ -399,13 +399,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from provpanel.failures import environment_error_line, silence_closed_stdout
+# Commands whose work is not their output: a reader that leaves (`| head`) or a closed terminal
+# stops their output, never the work, and the exit status is the work's. The others stop (141).
+_WORK_COMMANDS = ("build", "remove", "fetch", "export")
 
+
+def main(argv: list[str] | None = None) -> int:
+    import contextlib
+
+    from provpanel.failures import (
+        environment_error_line,
+        outlive_closed_output,
+        reopen_closed_standard_streams,
+        silence_closed_stdout,
+    )
+
+    if argv is None:  # this process's own command line (not a caller's in-process use)
+        from provpanel.process_tree import stop_resource_tracker_at_exit
+
+        reopen_closed_standard_streams()
+        stop_resource_tracker_at_exit()
     args = build_parser().parse_args(argv)
+    work = args.command in _WORK_COMMANDS or (args.command == "coverage" and args.plot)
     try:
-        status = args.func(args)
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+        with outlive_closed_output() if work else contextlib.nullcontext():
+            status = args.func(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
         return status
     except KeyboardInterrupt:
         return 130

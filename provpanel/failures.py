@@ -1,6 +1,7 @@
 """Failures of the machine rather than of the data (a permission, a full disk, a read-only
 home, a closed pipe, a missing editions folder) as one line that names the path and says what
-to do, instead of a traceback.
+to do, instead of a traceback; and output whose reader left, which stops the output, not the
+work (`outlive_closed_output`).
 
 The operating system's words are matched in text too: an error raised inside a Dagster step or
 by DuckDB reaches the command line as a message, not as an OSError.
@@ -9,9 +10,14 @@ by DuckDB reaches the command line as a message, not as an OSError.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 _ACCESS = ("this user ({user}) may not {verb} it: give it access (chmod/chown), or point "
@@ -139,12 +145,137 @@ def editions_folder_problem(editions: Path) -> str | None:
             "edition, each with a manifest.yml) or point PROVPANEL_EDITIONS at the one you have")
 
 
+# The reader of a standard stream is gone: it left (`| head` exited: EPIPE) or the terminal closed (EIO).
+_READER_GONE = (errno.EPIPE, errno.EIO)
+
+
+def _point_at_devnull(fd: int) -> None:
+    """/dev/null takes the place of descriptor `fd`: every later write to it, this process's
+    and its future children's, succeeds without effect."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 def silence_closed_stdout() -> None:
     """After a BrokenPipeError (`provpanel parse FILE | head`): the reader is gone, so point
     stdout at /dev/null, or the interpreter's last flush raises again at exit."""
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
+        _point_at_devnull(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
         pass
+
+
+def reopen_closed_standard_streams() -> None:
+    """stdin, stdout or stderr closed when provpanel started (`provpanel build >&-`): /dev/null
+    takes its place, so no file opened later becomes descriptor 1 or 2 and receives output
+    (ours, or a child process's), and the stream Python left as None writes nowhere."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+            os.set_inheritable(fd, True)  # the children's standard streams too
+        except OSError:
+            continue
+        if getattr(sys, name) is None and fd:
+            setattr(sys, name, io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                                line_buffering=True))
+
+
+class _StreamWithoutReader(io.RawIOBase):
+    """A standard stream's descriptor whose reader may go: the first write that finds it gone
+    points the descriptor at /dev/null, and that write and every later one succeed, dropped.
+    Each write is written whole."""
+
+    def __init__(self, fd: int):
+        super().__init__()
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        try:
+            return os.isatty(self._fd)
+        except OSError:
+            return False
+
+    def write(self, data) -> int:
+        view = memoryview(data).cast("B")
+        written = 0
+        while written < len(view):
+            try:
+                written += os.write(self._fd, view[written:])
+            except OSError as err:
+                if err.errno not in _READER_GONE:
+                    raise  # e.g. a full disk under a redirected stream: said, and not kept to be retried
+                _point_at_devnull(self._fd)
+                break
+        return len(view)
+
+
+def _flush_or_drop(stream) -> None:
+    try:
+        stream.flush()
+    except OSError as err:
+        if err.errno not in _READER_GONE:
+            raise
+        _point_at_devnull(stream.fileno())
+        stream.flush()  # what was buffered goes to /dev/null
+
+
+@contextmanager
+def outlive_closed_output() -> Iterator[None]:
+    """For work that is not its output (a build, a removal's rebuild, a fetch, an export): a
+    reader that leaves (`provpanel build | head -3`) or a terminal that closes stops the output,
+    never the work. stdout and stderr write through `_StreamWithoutReader`, so the first write
+    that finds the reader gone points the descriptor at /dev/null: no BrokenPipeError reaches
+    a print, a log handler (Dagster's, warnings) or the interpreter's last flush, and the child
+    processes started after it write to /dev/null too. A hang-up (SIGHUP) is ignored, by the
+    child processes too, as `nohup` would. The exit status is then the work's. Streams a
+    caller replaced (a test's capture) are left as they are."""
+    replaced = []
+    for name, fd, errors in (("stdout", 1, "strict"), ("stderr", 2, "backslashreplace")):
+        stream = getattr(sys, name)
+        if stream is not None and stream is not getattr(sys, f"__{name}__"):
+            continue
+        try:
+            if stream is not None:
+                _flush_or_drop(stream)
+                fd = stream.fileno()
+        except (OSError, ValueError, io.UnsupportedOperation):
+            continue
+        # written through, unbuffered: a write that fails is not kept to fail again at the next flush
+        # (Dagster's flush before it gives a step's captured descriptor back, the interpreter's at exit)
+        wrapper = io.TextIOWrapper(
+            _StreamWithoutReader(fd), encoding=getattr(stream, "encoding", None) or "utf-8",
+            errors=getattr(stream, "errors", None) or errors, line_buffering=getattr(stream, "line_buffering", True),
+            write_through=True)
+        setattr(sys, name, wrapper)
+        replaced.append((name, stream, wrapper))
+    hang_up = None
+    if threading.current_thread() is threading.main_thread():
+        hang_up = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        if hang_up is not None:
+            signal.signal(signal.SIGHUP, hang_up)
+        for name, stream, wrapper in replaced:
+            with suppress(OSError, ValueError):
+                wrapper.flush()
+            if getattr(sys, name) is wrapper and stream is not None:
+                setattr(sys, name, stream)
