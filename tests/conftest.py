@@ -53,6 +53,8 @@ def sample_build(tmp_path_factory):
 LONGEST_FILES_FIRST = (
     "test_published_snapshot.py",      # killed builds, a build under readers
     "test_validation_unit_slips.py",   # three builds, 170 checks
+    "test_work_outlives_the_terminal.py",  # four builds: closed pipes, killed builds
+    "test_validation_identities.py",   # a build stopped at ingest, 72 real-file slips
     "test_ui_browser.py",
     "test_editions_lifecycle.py",
     "test_cli_failures.py",
