@@ -153,9 +153,18 @@ def _paper_sobel(row) -> str:
 
 
 def text_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """The table as rounded text cells (what Markdown, LaTeX and HTML show)."""
-    return pd.DataFrame([[cell(row) for _, cell in _TEXT_COLUMNS] for _, row in table.iterrows()],
-                        columns=[header for header, _ in _TEXT_COLUMNS])
+    """The table as rounded text cells (what Markdown, LaTeX and HTML show). A mediator not
+    estimable on a partial panel points to its reason, written once in the footnote."""
+    reasons = _not_estimable_reasons(table)
+    cells = pd.DataFrame([[cell(row) for _, cell in _TEXT_COLUMNS] for _, row in table.iterrows()],
+                         columns=[header for header, _ in _TEXT_COLUMNS])
+    cells["Verdict"] = [f"not estimable (reason {reasons.index(verdict) + 1})" if verdict in reasons
+                        else cell for verdict, cell in zip(table["verdict"], cells["Verdict"])]
+    return cells
+
+
+def _not_estimable_reasons(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(v for v in table["verdict"] if str(v).startswith("not estimable")))
 
 
 def footnote(table: pd.DataFrame, *, se_type: str = "", alpha: float | None = None) -> str:
@@ -176,6 +185,8 @@ def footnote(table: pd.DataFrame, *, se_type: str = "", alpha: float | None = No
         "(M in Models 7, 9, 11), computed here: the paper prints no indirect effect. Paper: Sobel p "
         "is Table 4's Sobel row as printed, the figure in parentheses unexplained by the paper. "
         f"Paper's verdict: Section 5.2. {MISSING}: no figure."
+        + "".join(f" Reason {number}: {reason}." for number, reason in
+                  enumerate(_not_estimable_reasons(table), start=1))
     )
 
 
@@ -193,7 +204,7 @@ def to_latex(table: pd.DataFrame, **notes) -> str:
 
     def escape(text: str) -> str:
         return (_latex_escape(text).replace("′", "$'$").replace("→", r"$\to$")
-                .replace("−", "$-$").replace("—", "---"))
+                .replace("−", "$-$").replace("—", "---").replace("<", "$<$"))
 
     cells = text_cells(table)
     lines = [

@@ -21,6 +21,7 @@ from analysis.mediation_table import (
     reading_number,
     reading_p,
     text_cells,
+    to_markdown,
 )
 from analysis.run import run_all
 from analysis.simulate import simulate_panel
@@ -110,6 +111,7 @@ def test_written_in_every_format_csv_at_full_precision(outputs, table, tmp_path)
     assert f"| {table.loc['te', 'indirect_ab']:.3f} " in markdown and "Section 5.2" in markdown
     latex = (tmp_path / "mediation.tex").read_text(encoding="utf-8")
     assert latex.count(r"\begin{tabular}") == 1 and r"a$\times$b" in latex and "→" not in latex
+    assert r"$<$0.001" in latex and "<" not in latex.replace("$<$", "")  # a bare < prints ¡
     assert '<table class="mediation-table">' in (tmp_path / "mediation.html").read_text(encoding="utf-8")
 
 
@@ -125,11 +127,16 @@ def test_mediation_is_in_the_analysis_headline(outputs, table):
     assert f"{table.loc['te', 'paper_a_times_b']:.3f}, 0.000 (0.227)" in te_line
 
 
-def test_a_mediator_not_estimable_on_a_partial_panel_says_so():
-    mediation = pd.DataFrame([{"mediator": "te", "verdict": "not estimable: FDI: fdi_actual has no observations"}])
+def test_a_mediator_not_estimable_on_a_partial_panel_says_why_once():
+    reason = "not estimable: FDI: fdi_actual has no observations for 2001-2009"
+    mediation = pd.DataFrame([{"mediator": m, "verdict": reason} for m in ("fma", "te", "ks")])
     table = mediation_table(mediation)
-    assert table.loc[0, "verdict"].startswith("not estimable") and np.isnan(table.loc[0, "indirect_ab"])
-    assert text_cells(table).loc[0, "a×b"] == MISSING
+    assert (table["verdict"] == reason).all() and table["indirect_ab"].isna().all()  # the CSV keeps it
+    cells = text_cells(table)
+    assert (cells["a×b"] == MISSING).all()
+    assert (cells["Verdict"] == "not estimable (reason 1)").all()
+    markdown = to_markdown(table)
+    assert markdown.count("fdi_actual has no observations") == 1 and f"Reason 1: {reason}." in markdown
 
 
 # On the sample build: the files in the output folder and `provpanel report` in each format.
