@@ -185,7 +185,7 @@ def footnote(table: pd.DataFrame, *, se_type: str = "", alpha: float | None = No
         "(M in Models 7, 9, 11), computed here: the paper prints no indirect effect. Paper: Sobel p "
         "is Table 4's Sobel row as printed, the figure in parentheses unexplained by the paper. "
         f"Paper's verdict: Section 5.2. {MISSING}: no figure."
-        + "".join(f" Reason {number}: {reason}." for number, reason in
+        + "".join(f" Reason {number}: {reason.removeprefix('not estimable: ')}." for number, reason in
                   enumerate(_not_estimable_reasons(table), start=1))
     )
 
