@@ -18,7 +18,9 @@ from analysis.errors import AnalysisInputError
 Z_95 = 1.959963984540054
 KEY_TERMS = ("ic", "ic2")  # the coefficients the paper is about
 MEDIATION_PATHS = (("a", "a: IC → M"), ("b", "b: M → TU"), ("c", "c: IC → TU (total)"),
-                   ("c_prime", "c′: IC → TU (direct)"))
+                   ("c_prime", "c′: IC → TU (direct)"), ("indirect_ab", "a×b: indirect"))
+# the paper prints no indirect effect: its marker is the product of its a and b
+PAPER_COLUMNS = {"indirect_ab": "paper_a_times_b"}
 
 
 def paper_order(model_ids) -> list[str]:
@@ -132,31 +134,67 @@ def plot_key_terms(comparison: pd.DataFrame, path: str | Path, *, our_ci: pd.Dat
 
 
 def mediation_figure(mediation: pd.DataFrame):
-    """Per mediator, the paths a, b, c and c′ with 95 % intervals (estimate ± 1.96 SE); a path
-    that could not be estimated (e.g. static FMA, absorbed) is left empty and said so."""
+    """Per mediator, the paths a, b, c, c′ (estimate ± 1.96 SE) and the indirect effect a×b with
+    its bootstrap interval (blue circles), the paper's figures above them (grey squares, no
+    interval: its a, b, c′ of Table 4 and the product of its a and b; it prints no c), our
+    verdict and the paper's in the title. A path that could not be estimated (e.g. static FMA, absorbed) is left empty and
+    the title says why."""
+    from analysis.mediation_table import PAPER_VERDICTS, mediation_table
+
     plt = _pyplot()
     if mediation.empty:
         raise AnalysisInputError("mediation: no mediators to plot")
-    figure, axes_list = plt.subplots(1, len(mediation), figsize=(4.2 * len(mediation), 3.2), squeeze=False)
-    for axes, (_, row) in zip(axes_list[0], mediation.iterrows()):
-        positions = np.arange(len(MEDIATION_PATHS))[::-1].astype(float)
-        for position, (name, _label) in zip(positions, MEDIATION_PATHS):
-            estimate, se = row.get(name), row.get(f"{name}_se")
-            if pd.notna(estimate) and pd.notna(se):
-                axes.errorbar([estimate], [position], xerr=[[Z_95 * se], [Z_95 * se]], fmt="o",
-                              color="tab:blue", ms=4)
+    table = mediation_table(mediation)
+    figure, axes_list = plt.subplots(1, len(table), figsize=(4.6 * len(table), 4.0), squeeze=False)
+    positions = np.arange(len(MEDIATION_PATHS))[::-1].astype(float)
+    for axes, (_, row), (_, paths) in zip(axes_list[0], table.iterrows(), mediation.iterrows()):
+        ours = [_our_path(paths, name) for name, _ in MEDIATION_PATHS]
+        paper = [(row.get(PAPER_COLUMNS.get(name, f"paper_{name}")), None) for name, _ in MEDIATION_PATHS]
+        for values, offset, style in ((paper, 0.15, {"fmt": "s", "color": "tab:gray", "label": "paper"}),
+                                      (ours, -0.15, {"fmt": "o", "color": "tab:blue", "label": "ours"})):
+            drawn = [(position, value, interval) for position, (value, interval) in zip(positions, values)
+                     if pd.notna(value)]
+            if not drawn:
+                continue
+            xerr = np.array([[value - interval[0], interval[1] - value] if interval else [0.0, 0.0]
+                             for _, value, interval in drawn]).T
+            axes.errorbar([value for _, value, _ in drawn], [position + offset for position, _, _ in drawn],
+                          xerr=xerr, ms=4, **style)
         axes.axvline(0.0, color="black", linewidth=0.6)
         axes.set_yticks(positions)
         axes.set_yticklabels([label for _, label in MEDIATION_PATHS], fontsize=7)
-        title = f"M = {str(row['mediator']).upper()}"
-        if pd.isna(row.get("a")):
-            title += " (not identified)"
-        elif "weakly identified" in str(row.get("note") or ""):
-            title += " (weakly identified)"
-        axes.set_title(title, fontsize=9)
-        axes.set_xlabel("estimate (95 % interval)", fontsize=8)
+        axes.set_title(_mediation_title(paths, paper_says=PAPER_VERDICTS.get(paths["mediator"])), fontsize=8)
+        axes.set_xlabel("estimate (95 % interval; a×b: bootstrap)", fontsize=8)
+    axes_list[0][0].legend(loc="best", fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def _our_path(row: pd.Series, name: str) -> tuple[float, tuple[float, float] | None]:
+    """Our estimate of a path and its interval: ± 1.96 SE, the bootstrap's for a×b."""
+    estimate = row.get(name)
+    if name == "indirect_ab":
+        low, high = row.get("boot_ci_low_percentile"), row.get("boot_ci_high_percentile")
+    else:
+        se = row.get(f"{name}_se")
+        low, high = (estimate - Z_95 * se, estimate + Z_95 * se) if pd.notna(se) else (np.nan, np.nan)
+    return estimate, ((low, high) if pd.notna(low) and pd.notna(high) else None)
+
+
+def _mediation_title(row: pd.Series, *, paper_says: str | None) -> str:
+    """M = X, what our paths say (not identified, not estimable, or Wen's verdict), the paper's."""
+    import textwrap
+
+    verdict = str(row.get("verdict") or "")
+    if pd.isna(row.get("a")):
+        ours = "not estimable" if verdict.startswith("not estimable") else "not identified"
+    else:
+        ours = verdict.split(" (")[0]
+        if "weakly identified" in str(row.get("note") or ""):
+            ours += "; weakly identified"
+    title = f"M = {str(row['mediator']).upper()} ({ours})"
+    paper = f"paper: {paper_says}" if paper_says else "paper: not in the paper"
+    return "\n".join([*textwrap.wrap(title, 48), *textwrap.wrap(paper, 48)])
 
 
 def plot_mediation_paths(mediation: pd.DataFrame, path: str | Path) -> Path:

@@ -105,6 +105,7 @@ class AnalysisResults:
                 path = output / f"{name}.{suffix}"
                 path.write_text(text, encoding="utf-8")
                 written.append(path)
+        written.extend(self._write_mediation_table(output))
         if self.results:
             written.append(plot_key_terms(self.comparison, output / "key_terms_vs_published.png",
                                           our_ci=self.estimates))
@@ -121,6 +122,32 @@ class AnalysisResults:
         elif stale.exists():
             stale.unlink()  # an earlier build's list no longer applies
         return written
+
+
+    def mediation_table(self) -> pd.DataFrame:
+        """analysis.mediation read as the paper reads it, beside the paper's figures."""
+        from analysis.mediation_table import mediation_table
+
+        return mediation_table(self.mediation)
+
+    def mediation_texts(self) -> dict[str, str]:
+        """The mediation table by file suffix: Markdown, LaTeX, HTML (rounded), CSV (full precision)."""
+        from analysis import mediation_table as rendering
+
+        table = self.mediation_table()
+        notes = {"se_type": self.settings.get("se_type", ""), "alpha": self.settings.get("alpha")}
+        return {"md": rendering.to_markdown(table, **notes), "tex": rendering.to_latex(table, **notes),
+                "html": rendering.to_html(table, **notes), "csv": rendering.to_csv(table)}
+
+    def _write_mediation_table(self, output: Path) -> list[Path]:
+        from analysis.mediation_table import MEDIATION_TABLE_STEM
+
+        paths = []
+        for suffix, text in self.mediation_texts().items():
+            path = output / f"{MEDIATION_TABLE_STEM}.{suffix}"
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        return paths
 
 
 NOT_ESTIMABLE_STEM = "not_estimable"

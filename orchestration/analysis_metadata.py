@@ -162,6 +162,10 @@ def analysis_metadata(name: str, results, *, settings_line: str) -> dict:
     if name == "fit":
         metadata["models"] = frame_table(results.fit, FIT_TABLE_COLUMNS)
     if name == "mediation":
+        from analysis.mediation_table import headline_markdown
+
+        # a×b, its interval and verdict beside the paper's: the mechanism at a glance
+        metadata["headline"] = MetadataValue.md(headline_markdown(results.mediation_table()))
         metadata["paths"] = frame_table(results.mediation, MEDIATION_TABLE_COLUMNS)
     if name == "comparison":
         key_rows = results.comparison[results.comparison["term"].isin(KEY_TERMS)] \

@@ -10,6 +10,9 @@ from provpanel.config import Paths
 
 # The order tables are printed in, and the file stem each is written under.
 TABLE_ORDER = ["table_1", "table_3", "table_2", "table_4", "protectionism", "fma_time_varying"]
+MEDIATION_STEM = "mediation"  # analysis.mediation_table.MEDIATION_TABLE_STEM
+# What `provpanel report` prints, in order: the mechanism follows the table of its models (Table 4).
+REPORT_ORDER = [*TABLE_ORDER[:4], MEDIATION_STEM, *TABLE_ORDER[4:]]
 HEADLINE_TABLE = "table_1"  # Models 1 and 2: what `provpanel build` prints
 COMPARISON_STEM = "comparison_with_published"
 NOT_ESTIMABLE_STEM = "not_estimable"  # written by analysis.run.AnalysisResults.write_outputs
@@ -59,8 +62,12 @@ def write_analysis_outputs(results, panel, folder: Path, *, settings_line: str =
     (folder / SETTINGS_SIDECAR).write_text((settings_line + "\n") if settings_line else "", encoding="utf-8")
     ordered = [name for name in TABLE_ORDER if name in results.tables]
     ordered += [name for name in results.tables if name not in ordered]
-    markdown = "\n\n".join(f"### {results.tables[name].title or name}\n\n{results.tables[name].to_markdown()}"
-                           for name in ordered)
+    sections = [f"### {results.tables[name].title or name}\n\n{results.tables[name].to_markdown()}"
+                for name in ordered]
+    # the mechanism after Table 4, as `provpanel report` prints it
+    sections.insert(sum(name in TABLE_ORDER[:4] for name in ordered),
+                    f"### Mediation\n\n{results.mediation_texts()['md']}")
+    markdown = "\n\n".join(sections)
     if settings_line:
         markdown = f"{settings_line}\n\n{markdown}"
     plots = {p.stem: p for p in written if p.suffix == ".png"}
@@ -74,8 +81,8 @@ def print_report(paths: Paths, *, fmt: str = "markdown", headline_only: bool = F
     folder = paths.outputs
     # the models a partial edition set cannot estimate, and why, follow the headline table
     stems = [HEADLINE_TABLE, NOT_ESTIMABLE_STEM] if headline_only else [
-        *[s for s in TABLE_ORDER if (folder / f"{s}.{suffix}").exists()],
-        *sorted(p.stem for p in folder.glob(f"*.{suffix}") if p.stem not in TABLE_ORDER),
+        *[s for s in REPORT_ORDER if (folder / f"{s}.{suffix}").exists()],
+        *sorted(p.stem for p in folder.glob(f"*.{suffix}") if p.stem not in REPORT_ORDER),
     ]
     files = [folder / f"{stem}.{suffix}" for stem in stems if (folder / f"{stem}.{suffix}").exists()]
     if not files:

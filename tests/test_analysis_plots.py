@@ -3,6 +3,7 @@ order, every term on its own scale, the mediation paths; each written as PNG and
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from analysis.plots import (
@@ -83,3 +84,115 @@ def test_outputs_written_as_png_and_svg(outputs, tmp_path):
         assert f"{stem}.png" in written
         assert (tmp_path / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert (tmp_path / f"{stem}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+# Where each marker sits: a figure that drew ours at the published value (or the reverse) looks
+# the same to a count of artists, so these read the drawn points back.
+
+def _series(axes, label):
+    """The (x, y) points of the errorbar series called `label`, and its x-interval ends by y."""
+    found = [c for c in axes.containers if c.get_label() == label]
+    assert len(found) == 1, [c.get_label() for c in axes.containers]
+    data_line, _, bar_lines = found[0].lines
+    points = np.column_stack(data_line.get_data()).astype(float)
+    segments = [segment for segment in bar_lines[0].get_segments() if len(segment)] if bar_lines else []
+    return points, {round(float(segment[0][1]), 9): (float(segment[0][0]), float(segment[1][0]))
+                    for segment in segments}
+
+
+def _row_label(axes, y):
+    """The y tick label nearest a point (ours and the published sit either side of it)."""
+    ticks = axes.get_yticks()
+    labels = [t.get_text() for t in axes.get_yticklabels()]
+    return labels[int(abs(ticks - y).argmin())]
+
+
+def _assert_terms_at_their_values(figure, comparison):
+    checked = 0
+    for axes in figure.axes:
+        if not axes.get_visible():
+            continue
+        display = axes.get_title().split(":")[0]
+        rows = comparison[comparison["term_display"] == display]
+        by_model = {f"Model {m}" if str(m).isdigit() else str(m): row for m, row in
+                    zip(rows["model_id"].astype(str), rows.to_dict("records"))}
+        for label, column, offset in (("ours", "estimate", -0.15), ("published", "published_coef", 0.15)):
+            points, _ = _series(axes, label)
+            for x, y in points:
+                row = by_model[_row_label(axes, y)]
+                assert y - round(y) == pytest.approx(offset)  # on its side of the model's row
+                if np.isnan(row[column]):
+                    assert np.isnan(x)
+                else:
+                    assert x == pytest.approx(row[column]), (display, label, row["model_id"])
+                    checked += 1
+    assert checked >= 2 * len(figure.axes)
+
+
+def test_key_terms_markers_sit_at_ours_and_the_published(outputs):
+    figure = key_terms_figure(outputs.comparison, our_ci=outputs.estimates)
+    _assert_terms_at_their_values(figure, outputs.comparison)
+
+
+def test_every_terms_markers_sit_at_ours_and_the_published(outputs):
+    figure = all_terms_figure(outputs.comparison, our_ci=outputs.estimates)
+    _assert_terms_at_their_values(figure, outputs.comparison)
+
+
+def test_our_interval_is_the_estimates_interval(outputs):
+    figure = key_terms_figure(outputs.comparison, our_ci=outputs.estimates)
+    ic = outputs.estimates.query("term == 'ic'").set_index("model_id")
+    points, ends = _series(figure.axes[0], "ours")
+    for x, y in points[~np.isnan(points[:, 0])]:  # Model 6's IC: static FMA, nothing to fit
+        model = _row_label(figure.axes[0], y).removeprefix("Model ")
+        assert (x, *ends[round(y, 9)]) == pytest.approx(tuple(ic.loc[model, ["estimate", "ci_low", "ci_high"]]))
+
+
+def test_mediation_markers_sit_at_ours_and_the_papers(outputs):
+    """Ours (a, b, c, c′ and a×b with its bootstrap interval) at analysis.mediation's numbers;
+    the paper's at Table 4's a, b, c′ and the product of its a and b."""
+    from analysis.compare import load_published
+
+    published = load_published().coefficients.set_index(["model_id", "term"])["coef"]
+    paper = {"te": {"a: IC → M": published["8", "ic"], "b: M → TU": published["9", "te"],
+                    "c′: IC → TU (direct)": published["9", "ic"],
+                    "a×b: indirect": published["8", "ic"] * published["9", "te"]}}
+    figure = mediation_figure(outputs.mediation)
+    rows = outputs.mediation.set_index("mediator")
+    te_axes = next(axes for axes in figure.axes if axes.get_title().startswith("M = TE"))
+    te = rows.loc["te"]
+    ours = {"a: IC → M": te["a"], "b: M → TU": te["b"], "c: IC → TU (total)": te["c"],
+            "c′: IC → TU (direct)": te["c_prime"], "a×b: indirect": te["indirect_ab"]}
+    points, ends = _series(te_axes, "ours")
+    seen = {_row_label(te_axes, y): (x, *ends[round(y, 9)]) for x, y in points}
+    assert set(seen) == set(ours)
+    for label, value in ours.items():
+        assert seen[label][0] == pytest.approx(value), label
+    assert seen["a×b: indirect"][1:] == pytest.approx(
+        (te["boot_ci_low_percentile"], te["boot_ci_high_percentile"]))
+    paper_points, _ = _series(te_axes, "paper")
+    drawn = {_row_label(te_axes, y): x for x, y in paper_points}
+    assert drawn == pytest.approx(paper["te"])  # the paper prints no c
+    assert "partial mediation" in te_axes.get_title() or te["verdict"].split(" (")[0] in te_axes.get_title()
+    assert "paper: mediation" in te_axes.get_title()
+
+
+def test_mediation_panel_says_when_a_is_not_identified(outputs):
+    figure = mediation_figure(outputs.mediation)
+    fma_axes = next(axes for axes in figure.axes if axes.get_title().startswith("M = FMA ("))
+    assert "not identified" in fma_axes.get_title()
+    points, _ = _series(fma_axes, "ours")
+    assert [_row_label(fma_axes, y) for _, y in points] == ["c: IC → TU (total)"]  # c needs no FMA
+
+
+def test_mediation_panel_says_when_a_mediator_is_not_estimable(outputs):
+    """A partial edition: one mediator's equations lack an input; its panel says so, not
+    'not identified', and the others are drawn as usual."""
+    mediation = outputs.mediation.copy()
+    ks = mediation.index[mediation["mediator"] == "ks"][0]
+    mediation.loc[ks, mediation.columns.drop(["mediator", "verdict"])] = np.nan
+    mediation.loc[ks, "verdict"] = "not estimable: FDI: fdi_actual has no observations for 2001-2009"
+    figure = mediation_figure(mediation)
+    ks_axes = next(axes for axes in figure.axes if axes.get_title().startswith("M = KS"))
+    assert "not estimable" in ks_axes.get_title() and "not identified" not in ks_axes.get_title()
+    assert [c.get_label() for c in ks_axes.containers] == ["paper"]  # the paper's figures only
