@@ -239,7 +239,9 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
 
     ingest_job = defs.resolve_job_def("ingest_edition")
     # every edition gets its run (an unchanged one's confirms it, reading nothing), so each
-    # build's runs show every edition
+    # build's runs show every edition; one that fails does not stop the others' runs, so a
+    # build says what is wrong with every edition at once (the panel is not built then)
+    an_edition_failed = False
     for planned in plan.editions:
         edition = planned.edition
         result = ingest_job.execute_in_process(
@@ -254,15 +256,18 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
             print(f"provpanel build: interrupted while ingesting {edition}", file=sys.stderr)
             return _INTERRUPTED
         if not result.success:
-            print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
-                  file=sys.stderr)
-            return 1
+            message = _first_failure(result).replace("\n", "\n  ")  # a manifest's problems: one a line
+            print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {message}", file=sys.stderr)
+            an_edition_failed = True
+            continue
         if planned.status == CHANGED:
             _say(f"  re-read:   {edition} (changes accepted; old values kept in raw.superseded_extract_values)", quiet)
         elif planned.status == UNCHANGED and not force_ingest:
             _say(f"  unchanged: {edition} (same files as stored: not re-read)", quiet)
         else:
             _say(f"  ingested:  {edition}", quiet)
+    if an_edition_failed:
+        return 1
 
     if parse is not None:
         parse.wait()  # the build's dbt reuses it
