@@ -216,7 +216,8 @@ class _Part(BaseModel):
             return data
         if not isinstance(data, Mapping):
             raise _problem(cls.shape, repr(data))
-        return {key: value for key, value in data.items() if value is not None or not cls.null_is_absent}
+        # a key YAML read as a number (`2021:`) is refused by its text, like any unknown key
+        return {str(key): value for key, value in data.items() if value is not None or not cls.null_is_absent}
 
 
 class SheetSpec(_Part):
@@ -285,7 +286,8 @@ class ManifestFile(_Part):
     keep_years: Years = None
     notes: Text = None
     sheets: dict[str, SheetSpec] | None = None
-    # role -> column name of a data frame; {column, value}: which rows are the indicator
+    # role -> column name of a data frame; {column, value}: which rows are the indicator. Both
+    # are checked as models and kept as the plain mappings of the keys given, as readers take them
     columns: Annotated[ColumnRoles | None, AfterValidator(_given_keys)] = None
     breakdown: Annotated[Breakdown | None, AfterValidator(_given_keys)] = None
     source_url: Annotated[str | None, AfterValidator(_source_url), BeforeValidator(_text)] = None
@@ -510,9 +512,8 @@ def _as_manifest_error(manifest_path: Path, error: dict) -> ManifestError:
     where, owner = _place(error["loc"])
     if error["type"] == _PROBLEM:
         where = context.get("key") or where
-        subkey = context.get("subkey")
-        if subkey:
-            where += subkey if subkey.startswith("[") else f".{subkey}"
+        if context.get("subkey"):
+            where += f".{context['subkey']}"
         expected, found = context["expected"], context["found"]
     elif error["type"] == "missing":
         expected, found = "a value (the key is required)", "no such key"

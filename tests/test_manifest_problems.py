@@ -72,6 +72,7 @@ def test_several_problems_cross_processes_whole(tmp_path):
 
 @pytest.mark.parametrize("where, typo, allowed", [
     ((), "titel", TOP_KEYS),
+    ((), 2021, TOP_KEYS),  # a key YAML reads as a number
     (("files", 0), "indicatr", FILE_KEYS),
     (("files", 1, "sheets", "GDP "), "unti", "indicator, notes, unit"),
     (("files", 1, "columns"), "yaer", "indicator, province, unit, value, year"),
@@ -102,9 +103,10 @@ def _write(folder, manifest: dict) -> None:
 
 
 def test_a_build_reports_every_problem_of_every_manifest_in_one_run(tmp_path):
-    """Three problems in two manifests: one `provpanel build` names all three, and stores nothing.
-    (Not slow: the build ends at the ingest, before dbt; about 5 s.)"""
+    """Three problems in two manifests: one `provpanel build` names all three, and stores nothing,
+    not even the good edition beside them. (Not slow: the build ends before dbt; about 5 s.)"""
     editions = tmp_path / "editions"
+    make_edition(editions, base_manifest() | {"edition": "csy2019"}, name="csy2019")  # a good one
     first = make_edition(editions, base_manifest() | {"edition": "csy2020"}, name="csy2020")
     second = make_edition(editions)
     broken = base_manifest() | {"edition": "csy2020", "title": ""}
@@ -128,3 +130,4 @@ def test_a_build_reports_every_problem_of_every_manifest_in_one_run(tmp_path):
         "",
     ]
     assert not (tmp_path / "home" / "published").exists()
+    assert "csy2019" not in completed.stdout  # not ingested: the build stopped at the manifests
