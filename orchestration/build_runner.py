@@ -117,6 +117,26 @@ def _failed_checks(result) -> list:
     return failed
 
 
+def _editions_with_manifest_problems(paths, plan, *, force_ingest: bool) -> set[str]:
+    """The editions the build would read (new, changed and accepted, or all when forced) whose
+    manifest has a problem. An unchanged edition is not read, so its manifest is not judged."""
+    from provpanel.edition_manifest import load_manifest
+    from provpanel.edition_plan import UNCHANGED
+    from provpanel.errors import ManifestError
+
+    broken = set()
+    for planned in plan.editions:
+        if planned.status == UNCHANGED and not force_ingest:
+            continue
+        try:
+            load_manifest(paths.editions / planned.edition)
+        except ManifestError:
+            broken.add(planned.edition)
+        except OSError:
+            continue  # e.g. an unreadable manifest: its ingest run says what to do
+    return broken
+
+
 def run_build(*, force_ingest: bool = False, quiet: bool = False, wait_seconds: float = 0.0,
               settings: dict[str, str] | None = None, accept_changes: bool = False) -> int:
     """settings: values given as flags (name → text); the others come from the environment
@@ -238,10 +258,16 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
         instance.add_dynamic_partitions("editions", new)
 
     ingest_job = defs.resolve_job_def("ingest_edition")
-    # every edition gets its run (an unchanged one's confirms it, reading nothing), so each
-    # build's runs show every edition
+    # A manifest's problems are known without reading a file: when the manifests of editions to
+    # be read have problems, only those editions get their run (each fails naming every problem
+    # of its manifest), so one build names them all and nothing else is stored.
+    broken = _editions_with_manifest_problems(paths, plan, force_ingest=force_ingest)
+    # else every edition gets its run (an unchanged one's confirms it, reading nothing), so
+    # each build's runs show every edition; the first that fails (a bad file) stops the build
     for planned in plan.editions:
         edition = planned.edition
+        if broken and edition not in broken:
+            continue
         result = ingest_job.execute_in_process(
             instance=instance,
             partition_key=edition,
@@ -254,8 +280,10 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
             print(f"provpanel build: interrupted while ingesting {edition}", file=sys.stderr)
             return _INTERRUPTED
         if not result.success:
-            print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {_first_failure(result)}",
-                  file=sys.stderr)
+            message = _first_failure(result).replace("\n", "\n  ")  # a manifest's problems: one a line
+            print(f"provpanel build: edition {edition} failed, nothing stored for it:\n  {message}", file=sys.stderr)
+            if broken:
+                continue
             return 1
         if planned.status == CHANGED:
             _say(f"  re-read:   {edition} (changes accepted; old values kept in raw.superseded_extract_values)", quiet)
@@ -263,6 +291,8 @@ def _run_with_parse_started(paths, *, plan, flags: dict, force_ingest: bool, qui
             _say(f"  unchanged: {edition} (same files as stored: not re-read)", quiet)
         else:
             _say(f"  ingested:  {edition}", quiet)
+    if broken:
+        return 1
 
     if parse is not None:
         parse.wait()  # the build's dbt reuses it

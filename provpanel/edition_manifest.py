@@ -1,171 +1,562 @@
-"""An edition's manifest.yml, validated: `load_manifest` enforces every rule of docs/editions.md
-with a ManifestError naming the manifest and the key.
+"""An edition's manifest.yml, validated: the manifest is a pydantic model (`Manifest`, its
+`files` `ManifestFile`s, ...) whose fields are the manifest's keys (extra keys are refused);
+`load_manifest` checks every rule of docs/editions.md in one pass and raises a ManifestError
+naming the manifest and the key, or ManifestProblems with every problem, one a line.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import types
+import typing
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any, ClassVar, Union
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from provpanel import harmonise
 from provpanel.editions import FETCH_MARKER, MANIFEST_NAME, check_links, edition_files
-from provpanel.errors import ExtractError, ManifestError
+from provpanel.errors import ExtractError, ManifestError, ManifestProblems
 
 EDITION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_TOP_KEYS = {"edition", "title", "published", "published_reason", "supersedes", "source", "notes", "files",
-             "revisions", "exceptions"}
-_REQUIRED_TOP_KEYS = ("edition", "title", "published", "source", "files")
-_FILE_KEYS = {"path", "indicator", "unit", "years", "keep_years", "notes", "sheets", "columns", "breakdown"}
-# What `provpanel fetch` records of each answer it saved (docs/editions.md): all optional.
-_FETCH_KEYS = ("source_url", "query", "accessed", "sha256", "portal_db", "portal_table", "portal_table_name",
-               "portal_code", "portal_name", "portal_unit")
-_FILE_KEYS |= set(_FETCH_KEYS)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-_SHEET_KEYS = {"indicator", "unit", "notes"}  # notes: free text, not used
-# roles of a data frame's columns (`columns:`) and the keys of `breakdown:` (.dta, .rda, ...)
-_COLUMN_ROLES = ("province", "year", "value", "indicator", "unit")
-_BREAKDOWN_KEYS = {"column", "value"}
-_REVISION_KEYS = {"indicator", "years", "reason"}
-_EXCEPTION_KEYS = {"check", "indicator", "years", "provinces", "reason"}
 # The checks between indicators (expectations/indicator_suite.py) an edition may declare an
 # exception to (`exceptions:`), e.g. a yearbook whose sectors do not add up to its GDP.
 IDENTITY_CHECKS = ("parts_sum", "ratio_pair", "per_unit_ratio")
+_PROBLEM = "manifest_problem"
 
 
-@dataclass(frozen=True)
-class ManifestFile:
-    path: str  # relative to the edition folder, POSIX separators
-    indicator: str | None = None
-    unit: str | None = None
-    years: tuple[int, int] | None = None
+def _problem(expected: str, found: str, *, key: str | None = None, subkey: str | None = None) -> PydanticCustomError:
+    """A problem in the words a user reads: what was expected and what was found. `key`: the
+    key path it is reported at instead of where the validator ran; `subkey`: a key below it."""
+    return PydanticCustomError(_PROBLEM, "expected {expected}, found {found}",
+                               {"expected": expected, "found": found, "key": key, "subkey": subkey})
+
+
+# ---------------------------------------------------------------- values of the keys
+
+
+def _text(value: Any) -> str | None:
+    """Text as written (a number is taken as its text), stripped; None: the key is absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _problem("text", repr(value))
+    return str(value).strip()
+
+
+def _non_empty(value: str | None) -> str | None:
+    if value is not None and not value:
+        raise _problem("non-empty text", "''")
+    return value
+
+
+def _required_text(value: Any) -> str:
+    """A value that must be text where the key is given (a role's column, a breakdown key)."""
+    if value is None:
+        raise _problem("a value (the key is required)", "no such key")
+    return _non_empty(_text(value))
+
+
+def _indicator(value: str | None) -> str | None:
+    if value is not None and value not in harmonise.catalog():
+        raise _problem(f"a catalog indicator code ({', '.join(harmonise.catalog())})", f"'{value}'")
+    return value
+
+
+def _years(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    ok = (isinstance(value, list) and len(value) == 2
+          and all(isinstance(y, int) and not isinstance(y, bool) for y in value) and value[0] <= value[1])
+    if not ok:
+        raise _problem("[first year, last year], e.g. [2011, 2021]", repr(value))
+    return int(value[0]), int(value[1])
+
+
+def _required_years(value: tuple[int, int] | None) -> tuple[int, int]:
+    if value is None:
+        raise _problem("[first year, last year], e.g. [2013, 2018]", "no such key")
+    return value
+
+
+def _province_code(label: Any) -> str:
+    code = str(label) if str(label) in harmonise.province_codes() else harmonise.lookup_province(label)
+    if code is None or code == harmonise.NATIONAL_CODE:
+        raise _problem("a province name or code", repr(label))
+    return code
+
+
+def _unit(value: str | None, info: ValidationInfo) -> str | None:
+    """A known unit, of the indicator's dimension when the entry names a (valid) indicator."""
+    if value is None:
+        return None
+    if harmonise.lookup_unit(value) is None:
+        raise _problem("a unit listed in unit_factors.csv (e.g. 亿元, 万人, 件)", f"'{value}'")
+    indicator = info.data.get("indicator")
+    if indicator is not None:
+        try:
+            harmonise.check_unit(value, indicator, file="", where="")
+        except ExtractError as exc:
+            raise _problem(exc.expected, exc.found) from None
+    return value
+
+
+def edition_path(text: str) -> str:
+    """A listed path as stored: POSIX separators, NFC; ValueError when it leaves the folder."""
+    relative = PurePosixPath(text.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(text)
+    return unicodedata.normalize("NFC", str(relative))
+
+
+def _path(value: str) -> str:
+    try:
+        return edition_path(value)
+    except ValueError:
+        raise _problem("a path inside the edition folder", f"'{value}'") from None
+
+
+def _source_url(value: str | None) -> str | None:
+    if value is not None and not value.lower().startswith(("http://", "https://")):
+        raise _problem("an http(s) URL", f"'{value}'")
+    return value
+
+
+def _accessed(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        datetime.datetime.fromisoformat(value)  # Python 3.11 reads the Z
+        valid = bool(_UTC_TIME.match(value))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise _problem("a UTC time such as 2026-12-01T09:30:00Z", f"'{value}'")
+    return value
+
+
+def _sha256(value: str | None) -> str | None:
+    if value is not None and not _SHA256.match(value):
+        raise _problem("64 lowercase hexadecimal digits", f"'{value}'")
+    return value
+
+
+def published_date(value: Any) -> datetime.date | None:
+    """A `published:` value as a date (an ISO date, or a date-time whose day is taken); None if
+    it is neither."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for parse in (datetime.date.fromisoformat, lambda t: datetime.datetime.fromisoformat(t).date()):
+            try:
+                return parse(text)
+            except ValueError:
+                continue
+    return None
+
+
+def _published(value: Any) -> datetime.date:
+    date = published_date(value)
+    if date is None:
+        raise _problem("an ISO date such as 2022-12-20", repr(value))
+    return date
+
+
+def latest_date_on_earth() -> datetime.date:
+    """Today where the date is furthest ahead (UTC+14): a date after it has begun nowhere. A
+    date written in UTC (provpanel fetch) is never after it."""
+    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=14)).date()
+
+
+Text = Annotated[str | None, BeforeValidator(_text)]
+RequiredText = Annotated[str, AfterValidator(_non_empty), BeforeValidator(_text)]
+GivenText = Annotated[str | None, BeforeValidator(_required_text)]  # absent is fine, null is not
+Indicator = Annotated[str | None, AfterValidator(_indicator), BeforeValidator(_text)]
+RequiredIndicator = Annotated[str, AfterValidator(_non_empty), AfterValidator(_indicator), BeforeValidator(_text)]
+Years = Annotated[tuple[int, int] | None, BeforeValidator(_years)]
+ProvinceCode = Annotated[str, BeforeValidator(_province_code)]
+
+
+# ---------------------------------------------------------------- the models
+
+
+class _Part(BaseModel):
+    """A mapping of the manifest: its keys are the fields, any other key is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # what the mapping is, said when the YAML holds something else there
+    shape: ClassVar[str] = "a mapping"
+    # a key given as null is a key not given (`files:` left empty is `files` missing)
+    null_is_absent: ClassVar[bool] = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, data: Any) -> Any:
+        if isinstance(data, cls):
+            return data
+        if not isinstance(data, Mapping):
+            raise _problem(cls.shape, repr(data))
+        # a key YAML read as a number (`2021:`) is refused by its text, like any unknown key
+        return {str(key): value for key, value in data.items() if value is not None or not cls.null_is_absent}
+
+
+class SheetSpec(_Part):
+    """A workbook sheet's entry under `sheets:` (the readers take its indicator and unit)."""
+
+    shape: ClassVar[str] = "a mapping {indicator, unit}"
+    indicator: Indicator = None
+    unit: Text = None
+    notes: Text = None  # free text, not used
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_of_the_indicator(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _unit(value, info)
+
+
+class ColumnRoles(_Part):
+    """`columns:` of a data frame (.dta, .rda, ...): which column holds what."""
+
+    shape: ClassVar[str] = "a mapping role -> column name, e.g. {province: prov, year: yr, value: val}"
+    null_is_absent: ClassVar[bool] = False
+    province: GivenText = None
+    year: GivenText = None
+    value: GivenText = None
+    indicator: GivenText = None
+    unit: GivenText = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_role_per_column(cls, data: Any, handler) -> Any:
+        roles = handler(data)
+        seen: set[str] = set()
+        for role in data:  # in the manifest's order: the second role naming a column is the slip
+            name = getattr(roles, str(role))
+            if name in seen:
+                raise _problem("a column not named for another role", f"'{name}'", subkey=str(role))
+            seen.add(name)
+        return roles
+
+
+class Breakdown(_Part):
+    """`breakdown:` which rows of a data frame are the indicator's."""
+
+    shape: ClassVar[str] = "a mapping {column, value}, e.g. {column: 分类, value: 合计}"
+    null_is_absent: ClassVar[bool] = False
+    column: GivenText = None
+    value: GivenText = None
+
+
+def _given_keys(part: _Part | None) -> dict[str, str] | None:
+    """The roles (or breakdown keys) given, as the readers take them: a plain mapping."""
+    return None if part is None else part.model_dump(exclude_none=True)
+
+
+class ManifestFile(_Part):
+    """One entry of `files:`; the keys after `breakdown` are what `provpanel fetch` records of
+    each answer it saved (docs/editions.md), all optional."""
+
+    shape: ClassVar[str] = "a mapping with at least `path`"
+    path: Annotated[str, AfterValidator(_non_empty), AfterValidator(_path), BeforeValidator(_text)]
+    indicator: Indicator = None
+    unit: Text = None
+    years: Years = None
     # only values of these years are stored; the file's others are left out (a portal answer
     # holds the years the portal chose to send, e.g. the last ten)
-    keep_years: tuple[int, int] | None = None
-    notes: str | None = None
-    sheets: dict[str, dict[str, str | None]] | None = None
-    columns: dict[str, str] | None = None  # role -> column name of a data frame
-    breakdown: dict[str, str] | None = None  # {column, value}: which rows are the indicator
-    source_url: str | None = None
-    query: str | None = None
-    accessed: str | None = None  # UTC, ISO 8601 with Z
-    sha256: str | None = None  # of the bytes as received; checked when the file is read
-    portal_db: str | None = None
-    portal_table: str | None = None
-    portal_table_name: str | None = None
-    portal_code: str | None = None
-    portal_name: str | None = None
-    portal_unit: str | None = None
+    keep_years: Years = None
+    notes: Text = None
+    sheets: dict[str, SheetSpec] | None = None
+    # role -> column name of a data frame; {column, value}: which rows are the indicator. Both
+    # are checked as models and kept as the plain mappings of the keys given, as readers take them
+    columns: Annotated[ColumnRoles | None, AfterValidator(_given_keys)] = None
+    breakdown: Annotated[Breakdown | None, AfterValidator(_given_keys)] = None
+    source_url: Annotated[str | None, AfterValidator(_source_url), BeforeValidator(_text)] = None
+    query: Text = None
+    accessed: Annotated[str | None, AfterValidator(_accessed), BeforeValidator(_text)] = None  # UTC, ISO 8601, Z
+    # of the bytes as received; checked when the file is read
+    sha256: Annotated[str | None, AfterValidator(_sha256), BeforeValidator(_text)] = None
+    portal_db: Text = None
+    portal_table: Text = None
+    portal_table_name: Text = None
+    portal_code: Text = None
+    portal_name: Text = None
+    portal_unit: Text = None
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_of_the_indicator(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _unit(value, info)
+
+    @field_validator("sheets", mode="before")
+    @classmethod
+    def _sheets(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping) or not value:
+            raise _problem("a mapping sheet name -> {indicator, unit}", repr(value))
+        return {str(name): spec for name, spec in value.items()}  # a sheet named 2021 is '2021'
+
+    @field_validator("columns", "breakdown", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any, info: ValidationInfo) -> Any:
+        part = ColumnRoles if info.field_name == "columns" else Breakdown
+        if not isinstance(value, Mapping) or not value:
+            raise _problem(part.shape, repr(value))
+        return value
 
 
-@dataclass(frozen=True)
-class DeclaredRevision:
+class DeclaredRevision(_Part):
     """A revision of earlier editions' values that the manifest declares (key `revisions`)."""
 
-    indicator: str
-    years: tuple[int, int]
-    reason: str
+    shape: ClassVar[str] = "a mapping {indicator, years, reason}"
+    indicator: RequiredIndicator
+    years: Annotated[Years, AfterValidator(_required_years)] = Field(default=None, validate_default=True)
+    reason: RequiredText
 
 
-@dataclass(frozen=True)
-class DeclaredException:
+class DeclaredException(_Part):
     """A check between indicators that the manifest lets pass (key `exceptions`): the cells of
     `indicator` (either side of an identity) in `years`, in `provinces` (codes; empty: all)."""
 
-    check: str
-    indicator: str
-    years: tuple[int, int]
-    provinces: tuple[str, ...]
-    reason: str
+    shape: ClassVar[str] = "a list of {check, indicator, years, provinces (optional), reason}"
+    check: RequiredText
+    indicator: RequiredIndicator
+    years: Annotated[Years, AfterValidator(_required_years)] = Field(default=None, validate_default=True)
+    provinces: tuple[ProvinceCode, ...] = ()
+    reason: RequiredText
+
+    @field_validator("check")
+    @classmethod
+    def _known_check(cls, value: str) -> str:
+        if value not in IDENTITY_CHECKS:
+            raise _problem(f"one of {', '.join(IDENTITY_CHECKS)}", f"'{value}'")
+        return value
+
+    @field_validator("provinces", mode="before")
+    @classmethod
+    def _a_list_of_provinces(cls, value: Any) -> list:
+        value = value or []
+        if not isinstance(value, list):
+            raise _problem("a list of provinces (names or codes)", repr(value))
+        return value
 
 
-@dataclass(frozen=True)
-class Manifest:
-    edition: str
-    title: str
-    published: datetime.date
-    source: str
-    notes: str | None
+def _supersedes(other: str, edition: str, edition_dir: Path, published: datetime.date | None) -> None:
+    """`supersedes: <edition>` orders this edition after another of the same publication date
+    (docs/editions.md): the other must be an edition folder beside this one, with the same
+    `published`, and must not (through its own `supersedes`) come after this one."""
+    if not EDITION_NAME.match(other) or other == edition:
+        raise _problem("the key of another edition (its folder name)", f"'{other}'")
+    seen = [edition]
+    current: str | None = other
+    while current is not None:
+        folder = edition_dir.parent / current
+        if not (folder / MANIFEST_NAME).is_file():
+            if current == other:
+                raise _problem(f"an edition folder beside this one ({edition_dir.parent})",
+                               f"'{other}': no such edition folder")
+            break  # further down the chain: that edition's own manifest is checked when it is read
+        sibling = _read_yaml(folder / MANIFEST_NAME)
+        sibling = sibling if isinstance(sibling, Mapping) else {}
+        if current == other and published is not None:
+            other_published = published_date(sibling.get("published"))
+            if other_published != published:
+                shown = other_published.isoformat() if other_published else "no valid date"
+                raise _problem(
+                    f"an edition published the same day as this one ({published.isoformat()}): editions "
+                    "of different dates are ordered by their dates",
+                    f"'{other}', published {shown}")
+        seen.append(current)
+        following = sibling.get("supersedes")
+        current = str(following).strip() if following is not None else None
+        if current in seen:
+            raise _problem("an order without a cycle",
+                           " -> ".join([*seen, current]) + " (each supersedes the next)")
+
+
+class Manifest(_Part):
+    """An edition's manifest.yml. Validated with the context {"edition_dir": the folder}: the
+    edition is named after its folder and `supersedes` looks at the folders beside it."""
+
+    shape: ClassVar[str] = "a YAML mapping of keys"
+    edition: RequiredText
+    title: RequiredText
+    published: Annotated[datetime.date, BeforeValidator(_published)]
+    # why `published` is after today (required then): a date announced ahead of release
+    published_reason: Text = Field(default=None, validate_default=True)
+    # the edition of the same `published` date this one is ordered after (its values win
+    # under the vintage policy latest); None: editions of one date are ordered by key
+    supersedes: Text = None
+    source: RequiredText
+    notes: Text = None
     files: list[ManifestFile]
     revisions: tuple[DeclaredRevision, ...] = ()
     exceptions: tuple[DeclaredException, ...] = ()
-    # why `published` is after today (required then): a date announced ahead of release
-    published_reason: str | None = None
-    # the edition of the same `published` date this one is ordered after (its values win
-    # under the vintage policy latest); None: editions of one date are ordered by key
-    supersedes: str | None = None
+
+    @field_validator("edition")
+    @classmethod
+    def _edition_is_the_folder(cls, value: str, info: ValidationInfo) -> str:
+        if not EDITION_NAME.match(value):
+            raise _problem("a key matching [A-Za-z0-9][A-Za-z0-9._-]*", f"'{value}'")
+        folder = _edition_dir(info)
+        if folder is not None and value != folder.name:
+            raise _problem(f"the folder name '{folder.name}'", f"'{value}'")
+        return value
+
+    @field_validator("published_reason")
+    @classmethod
+    def _future_date_has_a_reason(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Required for a date after today: a mistyped year would otherwise win the vintage
+        policy latest over every real edition."""
+        published = info.data.get("published")
+        if published is not None and published > latest_date_on_earth() and not value:
+            raise _problem(
+                f"a date not after today ({datetime.date.today().isoformat()}), or `published_reason:` saying "
+                "why the edition is dated in the future (it orders editions: a later date wins the vintage "
+                "policy latest)",
+                published.isoformat(), key="published")
+        return value
+
+    @field_validator("supersedes")
+    @classmethod
+    def _supersedes_an_edition_of_its_date(cls, value: str | None, info: ValidationInfo) -> str | None:
+        folder = _edition_dir(info)
+        if value is not None and folder is not None:
+            _supersedes(value, info.data.get("edition") or folder.name, folder, info.data.get("published"))
+        return value
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _a_list_of_files(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise _problem("a non-empty list of files", repr(value))
+        return value
+
+    @field_validator("revisions", "exceptions", mode="before")
+    @classmethod
+    def _a_list(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, list):
+            raise _problem(_LIST_SHAPES[info.field_name], repr(value))
+        return value
+
+
+_LIST_SHAPES = {"revisions": "a list of {indicator, years, reason}", "exceptions": DeclaredException.shape}
+
+
+def _edition_dir(info: ValidationInfo) -> Path | None:
+    return (info.context or {}).get("edition_dir")
+
+
+# ---------------------------------------------------------------- problems, in today's words
+
+
+def _inner(annotation: Any) -> tuple[str, Any]:
+    """What a field holds: ("model", class), ("items", item type), ("mapping", value type) or
+    ("value", None), looking through `X | None` and Annotated."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _inner(options[0]) if len(options) == 1 else ("value", None)
+    if origin in (list, tuple):
+        return "items", typing.get_args(annotation)[0]
+    if origin is dict:
+        return "mapping", typing.get_args(annotation)[1]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "model", annotation
+    return "value", None
+
+
+def _place(loc: tuple) -> tuple[str, type[BaseModel] | None]:
+    """The key path of a pydantic location as docs/editions.md writes it (files[2].unit,
+    files[1].sheets['GDP '].indicator) and the model whose key the last step names."""
+    text, kind, held, owner = "", "model", Manifest, None
+    for part in loc:
+        if kind == "items":
+            text += f"[{part}]"
+            kind, held = _inner(held)
+        elif kind == "mapping":
+            text += f"['{part}']"
+            kind, held = _inner(held)
+        else:
+            text += f".{part}" if text else str(part)
+            owner = held if kind == "model" else None
+            field = held.model_fields.get(str(part)) if kind == "model" else None
+            kind, held = ("value", None) if field is None else ("field", field.annotation)
+        if kind == "field":
+            kind, held = _inner(held)
+    return text, owner
+
+
+def _as_manifest_error(manifest_path: Path, error: dict) -> ManifestError:
+    context = error.get("ctx") or {}
+    where, owner = _place(error["loc"])
+    if error["type"] == _PROBLEM:
+        where = context.get("key") or where
+        if context.get("subkey"):
+            where += f".{context['subkey']}"
+        expected, found = context["expected"], context["found"]
+    elif error["type"] == "missing":
+        expected, found = "a value (the key is required)", "no such key"
+    elif error["type"] == "extra_forbidden":
+        allowed = sorted(owner.model_fields) if owner is not None else []
+        expected, found = f"one of the keys {', '.join(allowed)}", f"'{error['loc'][-1]}'"
+    else:  # a shape no validator of ours words (pydantic's own message)
+        expected, found = error["msg"], repr(error.get("input"))
+    return ManifestError(manifest_path, f"manifest key {where}", expected, found)
+
+
+def _listing_problems(manifest_path: Path, files: Any, edition_dir: Path) -> list[ManifestError]:
+    """Each listed file exists and is listed once; every data file of the folder is listed.
+    Read from the YAML as it is, so these are found beside any problem of the entries."""
+    if not isinstance(files, list):
+        return []  # the model says what `files` should be
+    problems, listed = [], {}
+    for index, entry in enumerate(files):
+        try:
+            path = edition_path(_text(entry.get("path")) or "") if isinstance(entry, Mapping) else ""
+        except (ValueError, PydanticCustomError):
+            path = ""
+        if not path or path == ".":
+            continue  # no usable path: the model's problem
+        where = f"manifest key files[{index}].path"
+        if path in listed:
+            problems.append(ManifestError(manifest_path, where, f"each file listed once (already files[{listed[path]}])",
+                                          f"'{path}'"))
+            continue
+        listed[path] = index
+        if not (edition_dir / path).is_file():
+            problems.append(ManifestError(manifest_path, where, "a file that exists in the edition folder",
+                                          f"'{path}' missing"))
+    for relative in edition_files(edition_dir):
+        if _is_data_file(relative) and relative not in listed:
+            problems.append(ManifestError(manifest_path, "manifest key files", "every data file of the folder listed",
+                                          f"'{relative}' not listed"))
+    return problems
 
 
 def _is_data_file(relative: str) -> bool:
     name = PurePosixPath(relative).name
     return relative != MANIFEST_NAME and not name.startswith("README")
-
-
-class _Checker:
-    """Small helpers that raise ManifestError naming the manifest and the key."""
-
-    def __init__(self, manifest_path: Path) -> None:
-        self.file = str(manifest_path)
-
-    def fail(self, key: str, expected: str, found: Any) -> ManifestError:
-        # `found` is text already phrased by the caller, or a YAML value shown as its repr
-        return ManifestError(self.file, f"manifest key {key}", expected, found)
-
-    def text(self, data: Mapping, key: str, where: str, *, required: bool) -> str | None:
-        if key not in data or data[key] is None:
-            if required:
-                raise self.fail(where, "a value (the key is required)", "no such key")
-            return None
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(where, "text", repr(value))
-        value = str(value).strip()
-        if required and not value:
-            raise self.fail(where, "non-empty text", "''")
-        return value
-
-    def keys(self, data: Mapping, allowed: set[str], where: str) -> None:
-        for key in data:
-            if key not in allowed:
-                raise self.fail(
-                    f"{where}{key}" if where else str(key),
-                    f"one of the keys {', '.join(sorted(allowed))}",
-                    f"'{key}'",
-                )
-
-    def indicator(self, value: str | None, where: str) -> str | None:
-        if value is None:
-            return None
-        if value not in harmonise.catalog():
-            raise self.fail(
-                where,
-                f"a catalog indicator code ({', '.join(harmonise.catalog())})",
-                f"'{value}'",
-            )
-        return value
-
-    def unit(self, value: str | None, indicator: str | None, where: str) -> str | None:
-        if value is None:
-            return None
-        if harmonise.lookup_unit(value) is None:
-            raise self.fail(
-                where, "a unit listed in unit_factors.csv (e.g. 亿元, 万人, 件)", f"'{value}'"
-            )
-        if indicator is not None:
-            try:
-                harmonise.check_unit(
-                    value, indicator, file=self.file, where=f"manifest key {where}"
-                )
-            except ExtractError as exc:
-                raise ManifestError(exc.file, exc.where, exc.expected, exc.found) from exc
-        return value
 
 
 class _ManifestLoader(yaml.SafeLoader):
@@ -223,260 +614,11 @@ def _read_yaml(manifest_path: Path) -> Any:
         raise ManifestError(manifest_path, where, "valid YAML", _yaml_problem(exc)) from exc
 
 
-def _published(check: _Checker, data: Mapping) -> datetime.date:
-    value = data.get("published")
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        for parse in (datetime.date.fromisoformat, lambda t: datetime.datetime.fromisoformat(t).date()):
-            try:
-                return parse(text)
-            except ValueError:
-                continue
-    raise check.fail("published", "an ISO date such as 2022-12-20", repr(value))
-
-
-def latest_date_on_earth() -> datetime.date:
-    """Today where the date is furthest ahead (UTC+14): a date after it has begun nowhere. A
-    date written in UTC (provpanel fetch) is never after it."""
-    return (datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=14)).date()
-
-
-def _published_reason(check: _Checker, data: Mapping, published: datetime.date) -> str | None:
-    """`published_reason:` says why a publication date lies in the future; required then (a
-    mistyped year would otherwise win the vintage policy latest over every real edition)."""
-    reason = check.text(data, "published_reason", "published_reason", required=False)
-    if published > latest_date_on_earth() and not reason:
-        raise check.fail(
-            "published",
-            f"a date not after today ({datetime.date.today().isoformat()}), or `published_reason:` saying "
-            "why the edition is dated in the future (it orders editions: a later date wins the vintage "
-            "policy latest)",
-            published.isoformat())
-    return reason
-
-
-def _supersedes(check: _Checker, data: Mapping, edition: str, edition_dir: Path,
-                published: datetime.date) -> str | None:
-    """`supersedes: <edition>` orders this edition after another of the same publication date
-    (docs/editions.md): the other must be an edition folder beside this one, with the same
-    `published`, and must not (through its own `supersedes`) come after this one."""
-    other = check.text(data, "supersedes", "supersedes", required=False)
-    if other is None:
-        return None
-    if not EDITION_NAME.match(other) or other == edition:
-        raise check.fail("supersedes", "the key of another edition (its folder name)", f"'{other}'")
-    seen = [edition]
-    current, current_published = other, None
-    while current is not None:
-        folder = edition_dir.parent / current
-        if not (folder / MANIFEST_NAME).is_file():
-            if current == other:
-                raise check.fail("supersedes", f"an edition folder beside this one ({edition_dir.parent})",
-                                 f"'{other}': no such edition folder")
-            break  # further down the chain: that edition's own manifest is checked when it is read
-        sibling = _read_yaml(folder / MANIFEST_NAME)
-        sibling = sibling if isinstance(sibling, Mapping) else {}
-        if current == other:
-            try:
-                current_published = _published(_Checker(folder / MANIFEST_NAME), sibling)
-            except ManifestError:
-                current_published = None
-            if current_published != published:
-                shown = current_published.isoformat() if current_published else "no valid date"
-                raise check.fail(
-                    "supersedes",
-                    f"an edition published the same day as this one ({published.isoformat()}): editions "
-                    "of different dates are ordered by their dates",
-                    f"'{other}', published {shown}")
-        seen.append(current)
-        following = sibling.get("supersedes")
-        current = str(following).strip() if following is not None else None
-        if current in seen:
-            raise check.fail("supersedes", "an order without a cycle",
-                             " -> ".join([*seen, current]) + " (each supersedes the next)")
-    return other
-
-
-def _years(check: _Checker, value: Any, where: str) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    ok = (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(y, int) and not isinstance(y, bool) for y in value)
-        and value[0] <= value[1]
-    )
-    if not ok:
-        raise check.fail(where, "[first year, last year], e.g. [2011, 2021]", repr(value))
-    return int(value[0]), int(value[1])
-
-
-def _sheets(check: _Checker, value: Any, where: str) -> dict[str, dict[str, str | None]] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise check.fail(where, "a mapping sheet name -> {indicator, unit}", repr(value))
-    sheets: dict[str, dict[str, str | None]] = {}
-    for name, spec in value.items():
-        key = f"{where}['{name}']"
-        if not isinstance(spec, Mapping):
-            raise check.fail(key, "a mapping {indicator, unit}", repr(spec))
-        check.keys(spec, _SHEET_KEYS, f"{key}.")
-        indicator = check.indicator(
-            check.text(spec, "indicator", f"{key}.indicator", required=False), f"{key}.indicator"
-        )
-        unit = check.unit(
-            check.text(spec, "unit", f"{key}.unit", required=False), indicator, f"{key}.unit"
-        )
-        sheets[str(name)] = {"indicator": indicator, "unit": unit}
-    return sheets
-
-
-def _columns(check: _Checker, value: Any, where: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise check.fail(where, "a mapping role -> column name, e.g. {province: prov, year: yr, "
-                         "value: val}", repr(value))
-    check.keys(value, set(_COLUMN_ROLES), f"{where}.")
-    columns: dict[str, str] = {}
-    for role in value:
-        name = check.text(value, role, f"{where}.{role}", required=True)
-        assert name is not None
-        if name in columns.values():
-            raise check.fail(f"{where}.{role}", "a column not named for another role", f"'{name}'")
-        columns[str(role)] = name
-    return columns
-
-
-def _breakdown(check: _Checker, value: Any, where: str) -> dict[str, str] | None:
-    if value is None:
-        return None
-    if not isinstance(value, Mapping) or not value:
-        raise check.fail(where, "a mapping {column, value}, e.g. {column: 分类, value: 合计}",
-                         repr(value))
-    check.keys(value, _BREAKDOWN_KEYS, f"{where}.")
-    breakdown: dict[str, str] = {}
-    for key in value:
-        text = check.text(value, key, f"{where}.{key}", required=True)
-        assert text is not None
-        breakdown[str(key)] = text
-    return breakdown
-
-
-def _file_entry(check: _Checker, entry: Any, index: int) -> ManifestFile:
-    where = f"files[{index}]"
-    if not isinstance(entry, Mapping):
-        raise check.fail(where, "a mapping with at least `path`", repr(entry))
-    check.keys(entry, _FILE_KEYS, f"{where}.")
-    raw_path = check.text(entry, "path", f"{where}.path", required=True)
-    assert raw_path is not None
-    relative = PurePosixPath(raw_path.replace("\\", "/"))
-    if relative.is_absolute() or ".." in relative.parts:
-        raise check.fail(f"{where}.path", "a path inside the edition folder", f"'{raw_path}'")
-    indicator = check.indicator(
-        check.text(entry, "indicator", f"{where}.indicator", required=False), f"{where}.indicator"
-    )
-    unit = check.unit(
-        check.text(entry, "unit", f"{where}.unit", required=False), indicator, f"{where}.unit"
-    )
-    return ManifestFile(
-        path=unicodedata.normalize("NFC", str(relative)),
-        indicator=indicator,
-        unit=unit,
-        years=_years(check, entry.get("years"), f"{where}.years"),
-        keep_years=_years(check, entry.get("keep_years"), f"{where}.keep_years"),
-        notes=check.text(entry, "notes", f"{where}.notes", required=False),
-        sheets=_sheets(check, entry.get("sheets"), f"{where}.sheets"),
-        columns=_columns(check, entry.get("columns"), f"{where}.columns"),
-        breakdown=_breakdown(check, entry.get("breakdown"), f"{where}.breakdown"),
-        **_fetch_keys(check, entry, where),
-    )
-
-
-def _fetch_keys(check: _Checker, entry: Mapping, where: str) -> dict[str, str | None]:
-    """The keys `provpanel fetch` records (all optional, all text; three with a form)."""
-    found = {key: check.text(entry, key, f"{where}.{key}", required=False) for key in _FETCH_KEYS}
-    url = found["source_url"]
-    if url is not None and not url.lower().startswith(("http://", "https://")):
-        raise check.fail(f"{where}.source_url", "an http(s) URL", f"'{url}'")
-    accessed = found["accessed"]
-    if accessed is not None:
-        try:
-            datetime.datetime.fromisoformat(accessed)  # Python 3.11 reads the Z
-            valid = bool(_UTC_TIME.match(accessed))
-        except ValueError:
-            valid = False
-        if not valid:
-            raise check.fail(f"{where}.accessed", "a UTC time such as 2026-12-01T09:30:00Z", f"'{accessed}'")
-    checksum = found["sha256"]
-    if checksum is not None and not _SHA256.match(checksum):
-        raise check.fail(f"{where}.sha256", "64 lowercase hexadecimal digits", f"'{checksum}'")
-    return found
-
-
-def _revisions(check: _Checker, value: Any) -> tuple[DeclaredRevision, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise check.fail("revisions", "a list of {indicator, years, reason}", repr(value))
-    revisions = []
-    for index, entry in enumerate(value):
-        where = f"revisions[{index}]"
-        if not isinstance(entry, Mapping):
-            raise check.fail(where, "a mapping {indicator, years, reason}", repr(entry))
-        check.keys(entry, _REVISION_KEYS, f"{where}.")
-        indicator = check.indicator(check.text(entry, "indicator", f"{where}.indicator", required=True),
-                                    f"{where}.indicator")
-        years = _years(check, entry.get("years"), f"{where}.years")
-        if years is None:
-            raise check.fail(f"{where}.years", "[first year, last year], e.g. [2013, 2018]", "no such key")
-        reason = check.text(entry, "reason", f"{where}.reason", required=True)
-        revisions.append(DeclaredRevision(indicator, years, reason or ""))
-    return tuple(revisions)
-
-
-def _exceptions(check: _Checker, value: Any) -> tuple[DeclaredException, ...]:
-    if value is None:
-        return ()
-    shape = "a list of {check, indicator, years, provinces (optional), reason}"
-    if not isinstance(value, list):
-        raise check.fail("exceptions", shape, repr(value))
-    found = []
-    for index, entry in enumerate(value):
-        where = f"exceptions[{index}]"
-        if not isinstance(entry, Mapping):
-            raise check.fail(where, shape, repr(entry))
-        check.keys(entry, _EXCEPTION_KEYS, f"{where}.")
-        name = check.text(entry, "check", f"{where}.check", required=True)
-        if name not in IDENTITY_CHECKS:
-            raise check.fail(f"{where}.check", f"one of {', '.join(IDENTITY_CHECKS)}", f"'{name}'")
-        indicator = check.indicator(check.text(entry, "indicator", f"{where}.indicator", required=True),
-                                    f"{where}.indicator")
-        years = _years(check, entry.get("years"), f"{where}.years")
-        if years is None:
-            raise check.fail(f"{where}.years", "[first year, last year], e.g. [2013, 2018]", "no such key")
-        provinces = entry.get("provinces") or []
-        if not isinstance(provinces, list):
-            raise check.fail(f"{where}.provinces", "a list of provinces (names or codes)", repr(provinces))
-        codes = []
-        for position, label in enumerate(provinces):
-            code = harmonise.lookup_province(label) if not str(label) in harmonise.province_codes() else str(label)
-            if code is None or code == harmonise.NATIONAL_CODE:
-                raise check.fail(f"{where}.provinces[{position}]", "a province name or code", repr(label))
-            codes.append(code)
-        reason = check.text(entry, "reason", f"{where}.reason", required=True)
-        found.append(DeclaredException(name, indicator or "", years, tuple(codes), reason or ""))
-    return tuple(found)
-
 
 def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) -> Manifest:
-    """The validated manifest of one edition folder. A folder an unfinished fetch left is not
-    an edition (`allow_unfinished`: the fetch checks its manifest before it finishes)."""
+    """The validated manifest of one edition folder; every problem of it at once (ManifestError
+    for one, ManifestProblems for several). A folder an unfinished fetch left is not an edition
+    (`allow_unfinished`: the fetch checks its manifest before it finishes)."""
     edition_dir = Path(edition_dir)
     manifest_path = edition_dir / MANIFEST_NAME
     if (edition_dir / FETCH_MARKER).exists() and not allow_unfinished:
@@ -487,61 +629,17 @@ def load_manifest(edition_dir: str | Path, *, allow_unfinished: bool = False) ->
         )
     check_links(edition_dir)  # before the manifest or any file is opened
     data = _read_yaml(manifest_path)
-    check = _Checker(manifest_path)
     if not isinstance(data, Mapping):
-        raise ManifestError(
-            manifest_path, "whole file", "a YAML mapping of keys", type(data).__name__
-        )
-    check.keys(data, _TOP_KEYS, "")
-    for key in _REQUIRED_TOP_KEYS:
-        if key not in data or data[key] is None:
-            raise check.fail(key, "a value (the key is required)", "no such key")
-
-    edition = check.text(data, "edition", "edition", required=True)
-    assert edition is not None
-    if not EDITION_NAME.match(edition):
-        raise check.fail("edition", "a key matching [A-Za-z0-9][A-Za-z0-9._-]*", f"'{edition}'")
-    if edition != edition_dir.name:
-        raise check.fail("edition", f"the folder name '{edition_dir.name}'", f"'{edition}'")
-
-    files_value = data["files"]
-    if not isinstance(files_value, list) or not files_value:
-        raise check.fail("files", "a non-empty list of files", repr(files_value))
-    files = [_file_entry(check, entry, index) for index, entry in enumerate(files_value)]
-
-    listed: dict[str, int] = {}
-    for index, entry in enumerate(files):
-        if entry.path in listed:
-            raise check.fail(
-                f"files[{index}].path",
-                f"each file listed once (already files[{listed[entry.path]}])",
-                f"'{entry.path}'",
-            )
-        listed[entry.path] = index
-        if not (edition_dir / entry.path).is_file():
-            raise check.fail(
-                f"files[{index}].path",
-                "a file that exists in the edition folder",
-                f"'{entry.path}' missing",
-            )
-    for relative in edition_files(edition_dir):
-        if _is_data_file(relative) and relative not in listed:
-            raise check.fail(
-                "files", "every data file of the folder listed", f"'{relative}' not listed"
-            )
-
-    published = _published(check, data)
-    published_reason = _published_reason(check, data, published)
-    supersedes = _supersedes(check, data, edition, edition_dir, published)
-    return Manifest(
-        edition=edition,
-        title=check.text(data, "title", "title", required=True) or "",
-        published=published,
-        source=check.text(data, "source", "source", required=True) or "",
-        notes=check.text(data, "notes", "notes", required=False),
-        files=files,
-        revisions=_revisions(check, data.get("revisions")),
-        exceptions=_exceptions(check, data.get("exceptions")),
-        published_reason=published_reason,
-        supersedes=supersedes,
-    )
+        raise ManifestError(manifest_path, "whole file", "a YAML mapping of keys", type(data).__name__)
+    manifest, problems = None, []
+    try:
+        manifest = Manifest.model_validate(data, context={"edition_dir": edition_dir})
+    except ValidationError as exc:
+        problems = [_as_manifest_error(manifest_path, error) for error in exc.errors(include_url=False)]
+    problems += _listing_problems(manifest_path, data.get("files"), edition_dir)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ManifestProblems(problems)
+    assert manifest is not None
+    return manifest

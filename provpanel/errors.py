@@ -28,3 +28,19 @@ class ExtractError(Exception):
 
 class ManifestError(ExtractError):
     """A problem in an edition's manifest.yml (or the folder it describes)."""
+
+
+class ManifestProblems(ManifestError):
+    """Several problems of one manifest, found in one pass: one ManifestError a line. Its own
+    file, where, expected and found are the first problem's (callers that show one keep working)."""
+
+    def __init__(self, problems: list[ManifestError]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.file, first.where, first.expected, first.found)
+
+    def __str__(self) -> str:
+        return "\n".join(ExtractError.__str__(problem) for problem in self.problems)
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from provpanel import harmonise
-from provpanel.edition_manifest import EDITION_NAME, load_manifest
+from provpanel.edition_manifest import EDITION_NAME, ManifestFile, load_manifest
 from provpanel.editions import FETCH_MARKER, MANIFEST_NAME
 from provpanel.errors import ExtractError
 from provpanel.extracts import read_extract
@@ -316,18 +316,14 @@ def _remove_empty(folder: Path, state: _State, *, nothing_fetched: bool = False)
         folder.rmdir()
 
 
-_MANIFEST_FILE_KEYS = ("path", "indicator", "keep_years", "notes", "source_url", "query", "accessed", "sha256",
-                       "portal_db", "portal_table", "portal_table_name", "portal_code", "portal_name",
-                       "portal_unit")
-
-
 def _write_manifest(folder: Path, data: dict) -> None:
     accessed = sorted(entry["accessed"] for entry in data["files"].values())
     files = []
     for indicator in data["indicators"]:
         entry = data["files"].get(indicator)
         if entry:
-            files.append({key: entry[key] for key in _MANIFEST_FILE_KEYS if entry.get(key) is not None})
+            # the keys of a manifest's file entry, in the model's order, that this answer has
+            files.append({key: entry[key] for key in ManifestFile.model_fields if entry.get(key) is not None})
     notes = f"Years {data['years']} as asked of the portal."
     if data["not_fetched"]:
         notes += " Not fetched: " + "; ".join(f"{ind}: {why}" for ind, why in data["not_fetched"].items())
