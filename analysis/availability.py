@@ -35,12 +35,12 @@ def sample_rows(panel: pd.DataFrame, sample: str) -> pd.DataFrame:
     return panel[panel["region"].astype(str).str.lower() == sample]
 
 
-def not_estimable_reason(
+def missing_variable_parts(
     panel: pd.DataFrame, spec: ModelSpec, reasons: Mapping[str, str] | None = None
-) -> str | None:
-    """None when every variable of `spec` has a value on every row of its sample; else
-    'not estimable: FDI: fdi_actual has no observations for 2001-2009; ...' with the reason of
-    each incomplete variable from `reasons` (variable -> text), or the count of its nulls."""
+) -> list[str]:
+    """Why `spec` cannot be estimated, one part per incomplete variable ('FDI: fdi_actual has no
+    observations for 2001-2009', with the reason from `reasons`, variable -> text, or the count
+    of its nulls); empty when every variable has a value on every row of its sample."""
     reasons = reasons or {}
     rows = sample_rows(panel, spec.sample)
     parts = []
@@ -54,7 +54,47 @@ def not_estimable_reason(
             parts.append(f"{display_name(column)}: {why}")
     if not parts and rows.empty:
         parts.append(f"no province-years in sample {spec.sample!r}")
+    return parts
+
+
+def reason_from_parts(parts: list[str]) -> str | None:
     return f"{NOT_ESTIMABLE}: " + "; ".join(parts) if parts else None
+
+
+def not_estimable_reason(
+    panel: pd.DataFrame, spec: ModelSpec, reasons: Mapping[str, str] | None = None
+) -> str | None:
+    """None when every variable of `spec` has a value on every row of its sample; else
+    'not estimable: FDI: fdi_actual has no observations for 2001-2009; ...' (missing_variable_parts)."""
+    return reason_from_parts(missing_variable_parts(panel, spec, reasons))
+
+
+def grouped_reasons(parts_by_model: Mapping[str, list[str]]) -> list[tuple[str, list[str]]]:
+    """Each distinct reason once, with the models it stops (in the order given): the reason
+    that stops most models first, ties in the order the reasons first appear."""
+    models: dict[str, list[str]] = {}
+    for model_id, parts in parts_by_model.items():
+        for part in parts:
+            models.setdefault(part, [])
+            if model_id not in models[part]:
+                models[part].append(model_id)
+    first_seen = {part: position for position, part in enumerate(models)}
+    return sorted(models.items(), key=lambda item: (-len(item[1]), first_seen[item[0]]))
+
+
+def model_list(model_ids: list[str]) -> str:
+    """'Model 1' or 'Models 1, 2, 7tv'."""
+    return ("Model " if len(model_ids) == 1 else "Models ") + ", ".join(model_ids)
+
+
+def grouped_reasons_markdown(parts_by_model: Mapping[str, list[str]], n_models: int) -> str:
+    """The models not estimable as a Markdown list: one line per reason, with the models it stops
+    (a model missing several variables is under each), instead of the whole reason per model."""
+    if not parts_by_model:
+        return ""
+    lines = [f"- {part} — {model_list(models)}" for part, models in grouped_reasons(parts_by_model)]
+    return (f"**Models not estimable on this panel: {len(parts_by_model)} of {n_models}**; each reason "
+            "once, with the models it stops:\n\n" + "\n".join(lines) + "\n")
 
 
 def not_estimable_estimates(spec: ModelSpec, reason: str) -> pd.DataFrame:
@@ -87,10 +127,11 @@ def not_estimable_fit(spec: ModelSpec, reason: str) -> dict:
 def model_estimability(
     panel: pd.DataFrame, specs: list[ModelSpec], reasons: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
-    """One row per model: model_id, label, estimable, reason (None when estimable)."""
+    """One row per model: model_id, label, estimable, reason (None when estimable) and its parts,
+    one per incomplete variable (missing_variable_parts)."""
     rows = []
     for spec in specs:
-        reason = not_estimable_reason(panel, spec, reasons)
-        rows.append({"model_id": spec.model_id, "label": spec.label, "estimable": reason is None,
-                     "reason": reason})
-    return pd.DataFrame(rows, columns=["model_id", "label", "estimable", "reason"])
+        parts = missing_variable_parts(panel, spec, reasons)
+        rows.append({"model_id": spec.model_id, "label": spec.label, "estimable": not parts,
+                     "reason": reason_from_parts(parts), "reason_parts": parts})
+    return pd.DataFrame(rows, columns=["model_id", "label", "estimable", "reason", "reason_parts"])

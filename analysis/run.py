@@ -15,9 +15,12 @@ import pandas as pd
 
 from analysis import bootstrap
 from analysis.availability import (
+    grouped_reasons_markdown,
+    missing_variable_parts,
     not_estimable_estimates,
     not_estimable_fit,
     not_estimable_reason,
+    reason_from_parts,
 )
 from analysis.compare import COMPARISON_COLUMNS, compare
 from analysis.estimate import ModelResult, fit_model
@@ -79,13 +82,14 @@ class AnalysisResults:
     settings: dict
     skipped: dict[str, str] = field(default_factory=dict)
     not_estimable: dict[str, str] = field(default_factory=dict)  # model_id -> reason
+    # model_id -> the reason's parts, one per incomplete variable (to group models by reason)
+    not_estimable_parts: dict[str, list[str]] = field(default_factory=dict)
 
     def not_estimable_markdown(self) -> str:
-        """The models that were not fitted and why (empty when every model was)."""
-        if not self.not_estimable:
-            return ""
-        lines = [f"- Model {model_id}: {reason}" for model_id, reason in self.not_estimable.items()]
-        return "**Models not estimable on this panel**\n\n" + "\n".join(lines) + "\n"
+        """The models that were not fitted and why, each reason once with the models it stops
+        (empty when every model was)."""
+        n_models = len(self.fit) if len(self.fit) else len(self.not_estimable)
+        return grouped_reasons_markdown(self.not_estimable_parts, n_models)
 
     def write_outputs(self, folder: str | Path) -> list[Path]:
         """Tables in Markdown, LaTeX, HTML and CSV, and the figures (PNG + SVG), into `folder`."""
@@ -194,6 +198,7 @@ def run_all(
     results: dict[str, ModelResult] = {}
     skipped: dict[str, str] = {}
     not_estimable: dict[str, str] = {}
+    not_estimable_parts: dict[str, list[str]] = {}
     estimate_frames: list[pd.DataFrame] = []
     fit_rows: list[dict] = []
     for spec in specs:
@@ -202,9 +207,11 @@ def run_all(
         if spec in VARIANT_MODELS and not needed <= set(panel.columns):
             skipped[spec.model_id] = f"panel lacks {sorted(needed - set(panel.columns))}"
             continue
-        reason = not_estimable_reason(panel, spec, missing_reasons)
+        parts = missing_variable_parts(panel, spec, missing_reasons)
+        reason = reason_from_parts(parts)
         if reason:
             not_estimable[spec.model_id] = reason
+            not_estimable_parts[spec.model_id] = parts
             estimate_frames.append(not_estimable_estimates(spec, reason))
             fit_rows.append(not_estimable_fit(spec, reason))
             continue
@@ -251,6 +258,7 @@ def run_all(
         settings=settings,
         skipped=skipped,
         not_estimable=not_estimable,
+        not_estimable_parts=not_estimable_parts,
     )
 
 

@@ -52,7 +52,11 @@ def test_the_printed_tables_name_the_missing_models(outputs, tmp_path):
     assert f"Model 2 not estimable: FDI: {FDI_REASON}." in table_1
     written = {path.name for path in outputs.write_outputs(tmp_path)}
     assert "not_estimable.md" in written
-    assert f"- Model 5: not estimable: FDI: {FDI_REASON}" in (tmp_path / "not_estimable.md").read_text()
+    # the reason once, with every model it stops (not the same reason under 17 models)
+    listed = (tmp_path / "not_estimable.md").read_text()
+    assert listed.count(FDI_REASON) == 1 and "Models not estimable on this panel: 17 of 18" in listed
+    assert f"- FDI: {FDI_REASON} — Models 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17, protectionism, 6tv, 7tv\n" \
+        in listed
 
 
 def test_frames_load_into_duckdb(outputs, tmp_path):
@@ -78,7 +82,8 @@ def test_nothing_estimable_still_gives_outputs(tmp_path):
     assert set(outputs.comparison["status"]) == {"not estimated"}
     assert list(outputs.mediation["verdict"]) == [outputs.not_estimable["10"]]
     outputs.write_outputs(tmp_path)
-    assert "Model 17: not estimable: IC2" in (tmp_path / "not_estimable.md").read_text()
+    assert "- IC2: va_secondary has no observations for 2001-2021 — Models 14, 15, 16, 17\n" in \
+        (tmp_path / "not_estimable.md").read_text()
 
 
 def test_reason_without_a_recorded_cause_counts_the_nulls():

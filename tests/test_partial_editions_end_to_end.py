@@ -93,21 +93,31 @@ def test_fdi_partial_models_needing_fdi_say_why_the_others_are_fitted(fdi_partia
                            where status = 'not estimable' and model_id = '2' and estimate is null""") == [(6,)]
     # the printed table: Model 1 fitted beside the reason Model 2 is not
     assert "| Model 1" in completed.stdout and f"Model 2 not estimable: FDI: {FDI_REASON}." in completed.stdout
+    # then the models not estimable: the reason once, with the 17 models it stops
+    assert f"- FDI: {FDI_REASON} — Models 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14, 15, 16, 17, protectionism, 6tv, " \
+        "7tv\n" in completed.stdout
+    assert "Model 3: not estimable" not in completed.stdout
 
 
 def test_fdi_partial_coverage_reports_it(fdi_partial):
     home, _ = fdi_partial
     completed = run_provpanel(["coverage"], home=home)
     assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[0] == "1 of 18 models estimable; 1 indicator missing"
     assert "warning: fdi_actual: no observations for 2001-2009; left out rather than carried" in completed.stderr
     variables = {row["variable"]: row for row in _section(completed.stdout, "Model variables")}
     assert variables["fdi"]["is_complete"] == "False" and variables["fdi"]["reason"] == FDI_REASON
     assert {name for name, row in variables.items() if row["is_complete"] == "True"} == set(variables) - {"fdi"}
     models = {row["model_id"]: row for row in _section(completed.stdout, "Models")}
-    assert models["1"]["estimable"] == "True" and models["2"]["reason"] == f"not estimable: FDI: {FDI_REASON}"
+    assert models["1"]["estimable"] == "True" and models["2"]["missing_variables"] == "FDI"
+    assert completed.stdout.count(FDI_REASON) == 2  # once in the grouped reasons, once in Model variables
+    assert f"- FDI: {FDI_REASON} — Models 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14" in completed.stdout
     fetch = _section(completed.stdout, "What to fetch next")
-    assert [(row["indicator"], row["years"], row["needed_by"]) for row in fetch] == [
-        ("fdi_actual", "2001-2009", "fdi")]
+    missing = [row for row in fetch if row["years_missing"] != "-"]
+    assert [(row["indicator"], row["years_missing"], row["needed_by"], row["models"], row["unlocks_alone"])
+            for row in missing] == [("fdi_actual", "2001-2009", "fdi", "17", "17")]
+    assert fetch[0]["indicator"] == "fdi_actual"  # the only indicator that unlocks a model ranks first
+    assert "**Smallest set that makes Models 1 and 2 estimable** (1): fdi_actual." in completed.stdout
     # the coverage asset ran in the build: its report and heat map are in the outputs
     assert FDI_REASON in (home / "outputs" / "coverage.md").read_text(encoding="utf-8")
     assert (home / "outputs" / "coverage_heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -168,15 +178,108 @@ def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_b
     assert all(reason.startswith("not estimable: ") for reason in reasons.values())
     fetch = {row["indicator"]: row for row in _section(run_provpanel(["coverage"], home=home).stdout,
                                                         "What to fetch next")}
-    assert fetch["trade_total"]["years"] == "2001-2015"
+    assert fetch["trade_total"]["years_missing"] == "2001-2015"
     assert "table A0601" in fetch["trade_total"]["where_from"] and "A060101" in fetch["trade_total"]["where_from"]
-    assert fetch["exchange_rate"]["years"] == "2015-2021"
-    assert fetch["gdp"]["years"] == "2019-2020"
+    assert fetch["exchange_rate"]["years_missing"] == "2015-2021"
+    # GDP lacks no year: 2019-2020 are interpolated for the 30 provinces
+    assert fetch["gdp"]["years_missing"] == "-" and fetch["gdp"]["filled"] == "60: 2019-2020"
     assert fetch["gdp"]["where_from"].startswith("portal fsnd table A0201 ") and "A020101" in fetch["gdp"]["where_from"]
     # FDI actually used is not in the portal: coverage says where it comes from instead of a code
     assert fetch["fdi_actual"]["where_from"].startswith("not in the portal: ")
     assert "provincial statistical yearbooks" in fetch["fdi_actual"]["where_from"]
-    assert fetch["va_tertiary"]["years"] == "2001-2020" and fetch["patents_granted"]["years"] == "2001-2009"
+    assert fetch["va_tertiary"]["years_missing"] == "2001-2020"
+    assert fetch["patents_granted"]["years_missing"] == "2001-2009"
+
+
+def _coverage_summary(home):
+    """The coverage asset's metadata of the build: its keys in order, and the summary's text."""
+    from dagster import AssetKey, DagsterInstance
+
+    instance = DagsterInstance.from_config(str(home / "dagster"))
+    metadata = instance.get_latest_materialization_event(AssetKey(["reports", "coverage"])).asset_materialization.metadata
+    return list(metadata), metadata["summary"].value
+
+
+# what Models 1 and 2 lack on the real files, TU taking the trade total (missing 2001-2015) rather
+# than exports and imports (never observed)
+REAL_SMALLEST_FOR_MODELS_1_AND_2 = [
+    "edu_junior", "edu_none", "edu_primary", "edu_senior", "edu_tertiary", "employment", "exchange_rate",
+    "fdi_actual", "fiscal_expenditure", "optical_cable_length", "patents_granted", "population",
+    "trade_total", "va_tertiary"]
+
+
+@pytest.mark.real_data
+def test_real_coverage_starts_with_the_count_and_ranks_what_to_fetch_by_models_unlocked(real_build):
+    from analysis.specs import VARIANT_MODELS, paper_models
+
+    home, _ = real_build
+    completed = run_provpanel(["coverage"], home=home)
+    assert completed.returncode == 0, completed.stderr
+    n_models = len([*paper_models(), *VARIANT_MODELS])
+    [(n_missing,)] = _query(home, """select count(distinct indicator) from marts.panel_input_cells
+                                    where fill_method = 'missing'""")
+    headline = f"0 of {n_models} models estimable; {n_missing} indicators missing"
+    assert completed.stdout.splitlines()[0] == headline and n_missing == 24
+    keys, summary = _coverage_summary(home)
+    assert keys[0] == "summary" and summary == headline  # the asset's metadata starts with it too
+
+    fetch = _section(completed.stdout, "What to fetch next")
+    models = [int(row["models"]) for row in fetch]
+    assert models == sorted(models, reverse=True) and [int(row["rank"]) for row in fetch] == list(
+        range(1, len(fetch) + 1))
+    by_name = {row["indicator"]: row for row in fetch}
+    # TU, FDI and FMA_tv need the exchange rate: every model does
+    assert fetch[0]["indicator"] == "exchange_rate" and fetch[0]["models"] == str(n_models)
+    assert int(by_name["trade_total"]["models"]) > 0 and by_name["exports"]["models"] == "0"
+    assert by_name["exports"]["instead"] == "trade_total" and by_name["trade_total"]["instead"] == "exports + imports"
+    # where each comes from, from the portal seed: a portal table with its code and confidence, a
+    # file, or not in the portal
+    assert by_name["population"]["source"] == "portal"
+    assert "table A0301 '总人口'" in by_name["population"]["where_from"]
+    assert by_name["population"]["where_from"].endswith("A030101 '年末常住人口' (万人); confidence high")
+    assert by_name["exports"]["where_from"].endswith("; confidence table")
+    assert by_name["employment"]["source"] == "file" and by_name["employment"]["where_from"].startswith("a file: ")
+    assert by_name["fdi_actual"]["source"] == "not in the portal"
+    # a tie (17 models each) goes to the easier source: a portal code, a portal table, a file, not in the portal
+    order = [row["indicator"] for row in fetch]
+    assert order.index("population") < order.index("edu_none") < order.index("employment") < order.index("fdi_actual")
+    assert (f"**Smallest set that makes Models 1 and 2 estimable** ({len(REAL_SMALLEST_FOR_MODELS_1_AND_2)}): "
+            f"{', '.join(REAL_SMALLEST_FOR_MODELS_1_AND_2)}.") in completed.stdout
+
+    # values read but outside the panel's years are said, with their count
+    outside = _query(home, """select indicator, count(*) from raw.extract_values
+                              where in_catalog and value is not null and (year < 2001 or year > 2021)
+                              group by indicator order by indicator""")
+    line = next(line for line in completed.stdout.splitlines()
+                if line.startswith("Stored but outside the panel's years 2001-2021"))
+    assert f"{sum(n for _, n in outside)} values: " in line
+    assert all(f"{indicator} " in line and f"({n})" in line for indicator, n in outside)
+    assert "gdp 1985-2000" in line and "trade_total 2022-2024" in line
+
+
+@pytest.mark.real_data
+def test_real_reasons_are_said_once_with_the_models_they_stop(real_build):
+    home, built = real_build
+    tu = "TU: exchange_rate has no observations for 2015-2021"
+    coverage = run_provpanel(["coverage"], home=home).stdout
+    for printed in (built.stdout, coverage):  # the build's output, and coverage
+        assert printed.count(tu) == 1, printed
+        assert f"{tu}; exports, imports have no observations for 2001-2021; trade_total has no observations " \
+               "for 2001-2015 — Models 1, 2, 3, 4, 5, 7, 9, 11, 14, 15, 16, 17, protectionism, 7tv\n" in printed
+        assert "- KS: patent_applications has no observations for 2001-2021 — Models 10, 11\n" in printed
+    assert "Models not estimable on this panel: 18 of 18" in built.stdout
+
+
+@pytest.mark.real_data
+def test_real_heat_map_shows_each_cells_observed_filled_and_missing(real_build):
+    from heatmap_pixels import assert_heat_map_draws
+
+    home, _ = real_build
+    with duckdb.connect(str(home / "published" / "provpanel.duckdb"), read_only=True) as con:
+        indicators = con.execute("select * from marts.indicator_coverage").df()
+    # GDP 2019-2020, interpolated, is a filled cell: a map by majority never showed one
+    assert indicators.query("indicator == 'gdp' and year == 2019")["n_interpolated"].item() == 30
+    assert_heat_map_draws(home / "outputs" / "coverage_heatmap.png", indicators)
 
 
 @pytest.mark.real_data

@@ -71,8 +71,10 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
         missing_reasons = dict(con.execute(
             "SELECT variable, reason FROM marts.variable_availability WHERE reason IS NOT NULL").fetchall())
     results = run_all(panel, missing_reasons=missing_reasons, **resolved.stage(ANALYSIS))
-    for model_id, reason in results.not_estimable.items():
-        context.log.warning(f"Model {model_id} {reason}")
+    from analysis.availability import grouped_reasons, model_list
+
+    for reason, model_ids in grouped_reasons(results.not_estimable_parts):  # each reason once
+        context.log.warning(f"{model_list(model_ids)} not estimable: {reason}")
     files = write_analysis_outputs(results, panel, paths.outputs, settings_line=resolved.header_line())
     with open_warehouse(paths.warehouse) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS analysis")

@@ -14,9 +14,9 @@ from orchestration.resources import ProvpanelPaths
 INDICATOR_COVERAGE_REPORT = AssetKey(["reports", "coverage"])
 
 
-DESCRIPTION = ("Indicator x year: provinces observed / filled / missing (heat map), the model variables "
-               "and models that can be computed, and what to fetch next (catalog indicator, portal code, years). "
-               "The same report as `provpanel coverage`.")
+DESCRIPTION = ("How many models are estimable, what to fetch next (ranked by the models each indicator helps "
+               "unlock, where it comes from), why the others are not; indicator x year: provinces observed / "
+               "filled / missing (heat map). The same report as `provpanel coverage`.")
 
 
 @report_asset(INDICATOR_COVERAGE_REPORT, group_name="panel", description=DESCRIPTION,
@@ -40,6 +40,7 @@ def indicator_coverage_report(context: AssetExecutionContext, paths: ProvpanelPa
     inline = base64.b64encode(heatmap.read_bytes()).decode()
     return MaterializeResult(
         metadata={
+            "summary": MetadataValue.text(report.headline()),  # first: "N of 18 models estimable; ..."
             "heatmap": MetadataValue.md(f"![coverage heat map](data:image/png;base64,{inline})"),
             "heatmap_file": MetadataValue.path(str(heatmap)),
             "report": MetadataValue.md(markdown),

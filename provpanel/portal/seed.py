@@ -48,15 +48,24 @@ class SeedEntry:
     def fetchable(self) -> bool:
         return self.confidence in ("high", "table")
 
+    @property
+    def source(self) -> str:
+        """Where the indicator comes from, in a word: 'portal' (a reviewed table), 'file' (no
+        portal table known yet: a yearbook table added as an edition) or 'not in the portal'."""
+        return {"high": "portal", "table": "portal", "none": "file"}.get(self.confidence, "not in the portal")
+
     def where_from(self) -> str:
         """One line for `provpanel coverage`: where to get the indicator."""
         if self.confidence == "not_in_portal":
-            return f"not in the portal: {self.evidence}"
+            # the evidence ends with where it comes from instead ("Source: ..."), when it says
+            return f"not in the portal: {self.evidence.split('Source: ', 1)[-1]}"
         if self.confidence == "none":
-            return f"no reviewed portal table yet ({self.evidence})"
+            return (f"a file: a yearbook table of '{self.portal_name}', added as an edition "
+                    f"(no reviewed portal table yet: {self.evidence})")
         inside = (f"indicator {self.portal_code} '{self.portal_name}' ({self.portal_unit})" if self.portal_code
                   else f"indicator chosen by name '{self.portal_name}' and unit at fetch time")
-        return f"portal {self.portal_db} table {self.table_code} '{self.table_name}', {inside}"
+        return (f"portal {self.portal_db} table {self.table_code} '{self.table_name}', {inside}; "
+                f"confidence {self.confidence}")
 
 
 def _check(entry: SeedEntry, path: Path, line: int) -> None:
