@@ -66,8 +66,11 @@ def test_dta_reads_back_with_labels_and_equal_values(published, tmp_path):
     assert all(labels[name] and len(labels[name]) <= STATA_LABEL_MAX for name in columns)
     assert all(len(name) <= 32 for name in meta.column_names)
     assert labels["year"] == "Calendar year"
-    for name, (_, comment) in columns.items():  # the start of the comment, cut at a word
-        assert " ".join(comment.split()).startswith(labels[name].removesuffix("…")), name
+    for name, (_, comment) in columns.items():  # every word of a label is the comment's
+        words = set(" ".join(comment.split()).replace("(", " ").replace(")", " ").replace(":", " ").lower().split())
+        label = labels[name].removesuffix("…").replace("(", " ").replace(")", " ").replace(":", " ").lower()
+        assert set(label.split()) <= words, name
+    assert labels["tu"].startswith("Trade openness (TU)")
     # booleans are 0/1 integers (Stata has no boolean), the values are the panel's
     booleans = _booleans(columns)
     assert booleans and all(meta.readstat_variable_types[name].startswith("int") for name in booleans)
@@ -147,3 +150,34 @@ def test_stata_label_is_the_first_sentence_within_80_characters():
     long = stata_label("word " * 40)
     assert len(long) <= STATA_LABEL_MAX and long.endswith("…") and not long.endswith(" …")
     assert stata_label(None) == ""
+
+
+def _panel_column_comments() -> dict[str, str]:
+    """The panel's column comments as dbt writes them (the model's .yml)."""
+    import yaml
+
+    from provpanel.config import DBT_PROJECT_DIR
+
+    doc = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/province_year_panel.yml").read_text(encoding="utf-8"))
+    return {column["name"]: column.get("description", "") for column in doc["models"][0]["columns"]}
+
+
+def test_stata_labels_lead_with_the_meaning_and_name_no_internal_model():
+    comments = _panel_column_comments()
+    labels = {name: stata_label(comment) for name, comment in comments.items()}
+    # "TU, trade openness: trade_cny / GDP, ..." reads "Trade openness (TU): trade_cny / GDP, ..."
+    assert labels["tu"].startswith("Trade openness (TU): trade_cny / GDP")
+    assert labels["hum"] == "Human capital stock (HUM): ln(h * L)"
+    assert labels["te"] == "Transaction-efficiency PCA index (TE)"
+    assert labels["ic"] == "Tertiary location quotient (IC)"
+    # the comments name dbt models (int_...) and vars; the labels never do
+    assert any("int_" in comment for comment in comments.values())
+    assert not [name for name, label in labels.items() if "int_" in label or "(var " in label], labels
+    assert all(0 < len(label) <= STATA_LABEL_MAX for label in labels.values())
+
+
+def test_a_label_is_cut_after_the_meaning_not_inside_it():
+    meaning = "a meaning of sixty characters that must be kept whole in it"
+    label = stata_label(f"X, {meaning}: then a definition that runs well past the eighty characters Stata allows.")
+    assert label.startswith(meaning[:1].upper() + meaning[1:] + " (X): then")
+    assert len(label) <= STATA_LABEL_MAX and label.endswith("…")
