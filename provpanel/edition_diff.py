@@ -19,6 +19,7 @@ from provpanel.warehouse import table_exists
 
 KEY_TERMS = ("ic", "ic2")  # the paper's coefficient of interest in every model
 MAX_ROWS_IN_MARKDOWN = 30
+REVISION_NUMBERS = ("year", "previous_value", "new_value", "change", "change_pct")  # right-aligned
 
 
 class UnknownEditionError(LookupError):
@@ -69,17 +70,18 @@ class EditionDiff:
             shown = flagged.head(MAX_ROWS_IN_MARKDOWN)
             title = (f"### Revisions beyond {self.max_revision_share:.0%} of the earlier value "
                      f"(first {len(shown)} of {len(flagged)}; undeclared ones block the build)")
-            parts += [title, "", _readable_table(_revisions_for_reading(shown, with_revision=True)), ""]
+            parts += [title, "", _readable_table(_revisions_for_reading(shown, with_revision=True), REVISION_NUMBERS), ""]
         if not self.revised.empty:
             shown = self.revised.head(MAX_ROWS_IN_MARKDOWN)
             parts += [f"### Cells revised (first {len(shown)} of {len(self.revised)})", "",
-                      _readable_table(_revisions_for_reading(shown)), ""]
+                      _readable_table(_revisions_for_reading(shown), REVISION_NUMBERS), ""]
         if self.exceptions is not None and not self.exceptions.empty:
             parts += ["### Declared exceptions to the checks between indicators (manifest `exceptions:`)", "",
                       self.exceptions.fillna({"province_code": "all"}).to_markdown(index=False), ""]
         if not self.estimates.empty:
             parts += ["### Key estimates before and after", "",
-                      _readable_table(_estimates_for_reading(self.estimates)), ""]
+                      _readable_table(_estimates_for_reading(self.estimates),
+                                      tuple(self.estimates.select_dtypes("number").columns)), ""]
         else:
             parts += ["### Key estimates", "", "no analysis run before this edition to compare with", ""]
         return "\n".join(parts)
@@ -110,10 +112,12 @@ def _estimates_for_reading(estimates: pd.DataFrame) -> pd.DataFrame:
                            if pd.api.types.is_float_dtype(column) else column)
 
 
-def _readable_table(frame: pd.DataFrame) -> str:
-    """Markdown of text cells as given (tabulate would re-read "+100" as a number), "—" for missing."""
+def _readable_table(frame: pd.DataFrame, numbers: tuple[str, ...] = ()) -> str:
+    """Markdown of text cells as given (tabulate would re-read "+100" as a number), "—" for
+    missing; the `numbers` columns right-aligned, as numbers are read."""
     text = frame.astype(object).where(frame.notna(), MISSING)
-    return text.to_markdown(index=False, disable_numparse=True)
+    return text.to_markdown(index=False, disable_numparse=True,
+                            colalign=["right" if name in numbers else "left" for name in text.columns])
 
 def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     ordered = [name for name, _published, _depth in ordered_editions(con)]  # provpanel.edition_order

@@ -53,6 +53,23 @@ def test_frame_table_keeps_the_named_columns_in_the_papers_model_order():
     assert table.records[0].data["estimate"] is None
 
 
+def test_metadata_tables_and_failing_rows_print_numbers_rounded_for_reading():
+    """A float cell of a metadata table or a failing row reads as a number, not 16 digits or 1.2e+06."""
+    frame = pd.DataFrame({"model_id": ["1"], "estimate": [0.7694128533012345], "p_value": [0.000012345678]})
+    table = frame_table(frame, {"model_id": ("string", "Model"), "estimate": ("float", "Coefficient"),
+                                "p_value": ("float", "p value")})
+    assert table.records[0].data["estimate"] == 0.7694
+    assert table.records[0].data["p_value"] == 0.00001235
+    failed = ExpectationOutcome("expect_column_values_to_be_between", "gdp_yoy_ratio", False, 1,
+                                failing_rows=[{"province_code": "44", "population": 1008830.0, "gdp": 113289.8,
+                                               "gdp_yoy_ratio": 10.000000000000002}],
+                                arguments={"min_value": 0.2, "max_value": 1500000.0})
+    metadata = outcome_metadata(SuiteOutcome("province_year_panel", False, [failed]))
+    row = metadata["failing_rows_table"].value.records[0].data
+    assert row["row"] == "province_code=44, population=1008830, gdp=113289.8, gdp_yoy_ratio=10"
+    assert row["bound"] == "0.2 <= value <= 1500000"
+
+
 def test_dbt_check_descriptions_say_what_is_guarded():
     generic = {"name": "accepted_values_provinces_region", "description": "", "config": {"severity": "error"},
                "test_metadata": {"name": "accepted_values", "kwargs": {
