@@ -8,7 +8,8 @@ and writes:
   meaning (at most 80 characters, Stata's limit; the full text stays in the comment); booleans as 0/1 integers; a string null
   as "" (Stata has no string missing); names are the panel's (at most 32 characters, checked).
 - csv: UTF-8, a header line, booleans as 0/1, nulls as empty fields, numbers in full.
-- parquet: the table as it is (booleans stay booleans), written by DuckDB.
+- parquet: the table as it is (booleans stay booleans), written by DuckDB, with its table and
+  column comments as key-value metadata (provpanel.publish.parquet_descriptions).
 An existing file is never overwritten unless asked (`force`): an analyst's edited copy is not
 silently replaced, and --force replaces only a file of the format written; a path provpanel
 keeps (PROVPANEL_HOME, the editions folder) is never written (provpanel.user_files). The file
@@ -134,13 +135,16 @@ def export_panel(database: Path, fmt: str, out: Path | None = None, *, force: bo
 
 
 def _write_parquet(database: Path, path: Path) -> tuple[int, int]:
+    from provpanel.publish import kv_metadata, parquet_descriptions
     from provpanel.warehouse import open_warehouse
 
     with open_warehouse(database, read_only=True, wait_seconds=0) as con:
         n_columns = len(_column_comments(con))
         literal = "'" + str(path).replace("'", "''") + "'"
+        # the column comments travel as the file's key-value metadata, as in published/parquet/
+        descriptions = kv_metadata(parquet_descriptions(con, *PANEL_TABLE.split(".")))
         con.execute(f"COPY (SELECT * FROM {PANEL_TABLE} ORDER BY province_code, year) "
-                    f"TO {literal} (FORMAT parquet)")
+                    f"TO {literal} (FORMAT parquet, KV_METADATA {descriptions})")
         rows = con.execute(f"SELECT count(*) FROM {PANEL_TABLE}").fetchone()[0]
     return rows, n_columns
 

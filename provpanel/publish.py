@@ -281,7 +281,7 @@ def _write_parquet(snapshot: Path, folder: Path) -> list[Path]:
             if final in written:  # the same name in two schemas: the later one says its schema
                 final = folder / f"{schema}_{name}.parquet"
             con.execute(f"COPY {table} TO {_literal(str(final))} "
-                        f"(FORMAT parquet, KV_METADATA {_kv_metadata(parquet_descriptions(con, schema, name))})")
+                        f"(FORMAT parquet, KV_METADATA {kv_metadata(parquet_descriptions(con, schema, name))})")
             written.append(final)
     finally:
         con.close()
@@ -305,5 +305,6 @@ def parquet_descriptions(con, schema: str, name: str) -> dict[str, str]:
     return entries
 
 
-def _kv_metadata(entries: dict[str, str]) -> str:
+def kv_metadata(entries: dict[str, str]) -> str:
+    """The entries as the DuckDB literal COPY's KV_METADATA option takes."""
     return "{" + ", ".join(f"{_literal(key)}: {_literal(value)}" for key, value in entries.items()) + "}"

@@ -92,7 +92,7 @@ def test_csv_has_booleans_as_0_1_and_equal_values(published, tmp_path):
 
 
 def test_parquet_equals_the_published_table(published, tmp_path):
-    home, panel, _ = published
+    home, panel, columns = published
     out = tmp_path / "panel.parquet"
     completed = run_provpanel(["export", "--format", "parquet", "--out", str(out)], home=home)
     assert completed.returncode == 0, completed.stderr
@@ -110,6 +110,10 @@ def test_parquet_equals_the_published_table(published, tmp_path):
         con.close()
     assert differences == 0 and types_match
     assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchall() == [(len(panel),)]
+    # the column comments travel with the file (Parquet key-value metadata)
+    carried = dict(duckdb.sql(f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{out}')").fetchall())
+    assert {name: carried.get(f"column:{name}") for name in columns} == \
+        {name: comment for name, (_, comment) in columns.items()}
 
 
 def test_an_existing_file_is_kept_unless_forced(published, tmp_path):
