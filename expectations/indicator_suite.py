@@ -48,6 +48,7 @@ import pandas as pd
 from expectations.gx_runner import SuiteOutcome, run_suite
 from expectations.thresholds import load_thresholds
 from provpanel.edition_manifest import IDENTITY_CHECKS
+from provpanel.number_text import readable_number
 
 CHECKS = ("yoy_ratio", "ratio_to_median", "median_ratio", "revision_ratio", *IDENTITY_CHECKS)
 # what a row's cell was compared with: the neighbouring year's cell (yoy_ratio); the file's
@@ -456,9 +457,11 @@ def validate_indicators(values: pd.DataFrame, published: Mapping[str, object],
 
 
 def _fmt(value) -> str:
+    """A cell's value whole (113289.8, 1008830: 7 significant digits, no exponent), a ratio
+    without float noise."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value:.6g}" if isinstance(value, (int, float)) else str(value)
+    return readable_number(value, 7) if isinstance(value, (int, float)) else str(value)
 
 
 def _compared_text(row: Mapping) -> str:
