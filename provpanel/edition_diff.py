@@ -87,7 +87,6 @@ class EditionDiff:
         return "\n".join(parts)
 
 
-
 def _revisions_for_reading(revised: pd.DataFrame, *, with_revision: bool = False) -> pd.DataFrame:
     """Revised cells as printed: both values in full (as stored, never rounded), the change and
     the percent change; a missing value is a dash."""
@@ -118,6 +117,7 @@ def _readable_table(frame: pd.DataFrame, numbers: tuple[str, ...] = ()) -> str:
     text = frame.astype(object).where(frame.notna(), MISSING)
     return text.to_markdown(index=False, disable_numparse=True,
                             colalign=["right" if name in numbers else "left" for name in text.columns])
+
 
 def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     ordered = [name for name, _published, _depth in ordered_editions(con)]  # provpanel.edition_order

@@ -52,8 +52,9 @@ def signed_change(new, old) -> str:
 
 
 def percent(value, significant: int = 3) -> str:
-    """A percent change with a sign and at least two decimals' worth of meaning: +0.0883 %, +12.5 %."""
-    if is_missing(value):
+    """A percent change with a sign, to `significant` digits, positional: +0.0883 %, -12.3 %; a dash
+    where there is none (missing, or from a previous value of 0)."""
+    if is_missing(value) or not math.isfinite(float(value)):
         return MISSING
     value = float(value)
     if value == 0:

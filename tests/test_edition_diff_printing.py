@@ -22,8 +22,10 @@ def _diff(revised: pd.DataFrame, estimates: pd.DataFrame | None = None) -> Editi
                        estimates if estimates is not None else pd.DataFrame())
 
 
-def _row_of(markdown: str, marker: str) -> list[str]:
-    line = next(line for line in markdown.splitlines() if marker in line)
+def _row_of(markdown: str, marker: str, after: str = "") -> list[str]:
+    """The cells of the first table row holding `marker` (below the line `after`, if given)."""
+    lines = markdown.splitlines()
+    line = next(line for line in lines[lines.index(after) if after else 0:] if marker in line)
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
@@ -38,20 +40,24 @@ def test_a_revision_shows_both_values_in_full_with_change_and_percent():
          "previous_value": 113289.8, "new_value": 113389.8, "unit": "CNY 100m", "panel_uses_edition": "csy2023"},
         {"province_code": "11", "year": 2019, "indicator": "population", "previous_edition": "csy2022",
          "previous_value": 1000000.0, "new_value": 1008830.0, "unit": "10k persons", "panel_uses_edition": None},
+        {"province_code": "54", "year": 2003, "indicator": "fdi_actual", "previous_edition": "csy2022",
+         "previous_value": 0.0, "new_value": 25.5, "unit": "USD 10k", "panel_uses_edition": "csy2023"},
     ])
     markdown = _diff(revised).to_markdown()
     title = next(line for line in markdown.splitlines() if line.startswith("### Cells revised"))
     header = _header_of(markdown, title)
-    guangdong = dict(zip(header, _row_of(markdown, "| 44 "), strict=True))
+    guangdong = dict(zip(header, _row_of(markdown, "| 44 ", title), strict=True))
     assert guangdong["previous_value"] == "113289.8"
     assert guangdong["new_value"] == "113389.8"
     assert guangdong["change"] == "+100"
     assert guangdong["change_pct"] == "+0.0883 %"
-    beijing = dict(zip(header, _row_of(markdown, "| 11 "), strict=True))
+    beijing = dict(zip(header, _row_of(markdown, "| 11 ", title), strict=True))
     assert beijing["new_value"] == "1008830"
     assert beijing["change"] == "+8830"
     assert beijing["panel_uses_edition"] == "—"  # no panel choice stored: a dash, not "nan" or blank
-    assert "e+0" not in markdown and "nan" not in markdown.lower()
+    tibet = dict(zip(header, _row_of(markdown, "| 54 ", title), strict=True))
+    assert (tibet["change"], tibet["change_pct"]) == ("+25.5", "—")  # no percent of a previous 0
+    assert "e+0" not in markdown and "nan" not in markdown.lower() and "inf" not in markdown
 
 
 def test_large_revisions_print_the_same_way_and_small_estimates_without_exponents():
