@@ -7,6 +7,7 @@ mediator (fma, te, ks) here.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,3 +156,59 @@ def _our_side(result: ModelResult | None, term: str) -> dict:
         "significant": p_value < SIGNIFICANCE_LEVEL,
     }
 
+
+
+READING_WIDTH = 110  # characters: a terminal reads every line of the printed comparison whole
+READING_DECIMALS = 3  # as the paper prints its coefficients
+
+
+def comparison_markdown(frame: pd.DataFrame, decimals: int = READING_DECIMALS) -> str:
+    """The comparison as a reader takes it in: one coefficient table per paper table (the paper's
+    coefficient and SE beside ours, the difference, the agreement), then the fit of each model
+    (the paper's R² and N beside ours). Lines stay within READING_WIDTH; the CSV keeps every
+    column at full precision."""
+    from tabulate import tabulate
+
+    def number(value, *, stars_text: str = "", brackets: bool = False) -> str:
+        if value is None or pd.isna(value):
+            return "—"
+        text = f"{round(float(value), decimals) + 0.0:.{decimals}f}{stars_text}"  # + 0.0: never "-0.000"
+        return f"({text})" if brackets else text
+
+    def agree(value) -> str:
+        return "—" if value is None or pd.isna(value) else ("yes" if value else "NO")
+
+    parts = []
+    for table, rows in frame.groupby("paper_table", sort=False):
+        cells = [[f"{row.model_id} {row.sample}", row.term_display,
+                  _with_se(number(row.published_coef, stars_text=row.published_stars or ""),
+                           number(row.published_se, brackets=True)),
+                  _with_se(number(row.estimate, stars_text=row.stars or ""), number(row.std_error, brackets=True)),
+                  number(row.difference), agree(row.sign_agree), agree(row.significance_agree),
+                  row.status] for row in rows.itertuples(index=False)]
+        parts.append(f"**Paper's Table {table}: coefficients**\n\n" + tabulate(
+            cells, headers=["model", "term", "paper (SE)", "ours (SE)", "diff", "sign", "signif", "status"],
+            tablefmt="pipe", disable_numparse=True))
+    fit = frame.drop_duplicates("model_id")
+    cells = [[f"{row.model_id} {row.sample}", number(row.published_r2), number(row.r2_within),
+              row.r2_within_effects or "—", number(row.r2_inclusive), number(row.r2_overall),
+              _count(row.published_nobs), _count(row.nobs)] for row in fit.itertuples(index=False)]
+    se_types = sorted({str(s) for s in fit["se_type"] if isinstance(s, str) and s})
+    note = ("diff: ours − paper; sign, signif: ours has the paper's sign, the paper's significance (yes / NO). "
+            "Our R²: within (after the effects it removes), inclusive (the effects count as explained), overall. "
+            "The paper does not say which R² it prints. "
+            + (f"Standard errors: {', '.join(se_types)}. " if se_types else "")
+            + f"Significance compared at {SIGNIFICANCE_LEVEL:.0%}. Every column, in full, is in the CSV.")
+    parts.append("**Fit: the paper's R² and N beside ours**\n\n" + tabulate(
+        cells, headers=["model", "paper R²", "within", "removes", "inclusive", "overall", "paper N", "N"],
+        tablefmt="pipe", disable_numparse=True)
+        + "\n\n" + textwrap.fill(note, READING_WIDTH))
+    return "\n\n".join(parts)
+
+
+def _with_se(coefficient: str, std_error: str) -> str:
+    return coefficient if coefficient == "—" else f"{coefficient} {std_error}"
+
+
+def _count(value) -> str:
+    return "—" if value is None or pd.isna(value) else str(int(value))

@@ -48,6 +48,7 @@ import pandas as pd
 from expectations.gx_runner import SuiteOutcome, run_suite
 from expectations.thresholds import load_thresholds
 from provpanel.edition_manifest import IDENTITY_CHECKS
+from provpanel.number_text import readable_number
 
 CHECKS = ("yoy_ratio", "ratio_to_median", "median_ratio", "revision_ratio", *IDENTITY_CHECKS)
 # what a row's cell was compared with: the neighbouring year's cell (yoy_ratio); the file's
@@ -59,6 +60,19 @@ INDEX_COLUMNS = ["edition", "file", "sheet", "province_code", "year", "indicator
 FRAME_COLUMNS = [*INDEX_COLUMNS[:8], "statistic", "minimum", "maximum", *INDEX_COLUMNS[8:]]
 DECLARED_REVISION_COLUMNS = ["edition", "indicator", "first_year", "last_year", "reason"]
 DECLARED_EXCEPTION_COLUMNS = ["edition", "check_name", "indicator", "province_code", "first_year", "last_year", "reason"]
+# What the suite checks (CHECKS), as the Dagster asset checks describe it: at ingest, on the new
+# edition (orchestration/defs/ingest.py), and after the build, on every stored edition (defs/validate.py)
+_WHAT_IS_CHECKED = (
+    "year-on-year ratios, the ratio to GDP or population against the other provinces of the same file "
+    "and year, whole-file medians, revisions between editions beyond the stated share unless the manifest "
+    "declares them, and the identities between indicators (sectors sum to GDP, exports and imports to "
+    "trade, patents granted against applications, per-capita bounds) unless the manifest declares an "
+    "exception. Catches unit slips (x10 ... x10,000) in a cell, a series or a file."
+)
+INGEST_DESCRIPTION = ("Great Expectations suite on the edition's catalog values against the stored editions, "
+                      "before they are stored: " + _WHAT_IS_CHECKED)
+STORED_DESCRIPTION = ("Great Expectations suite on every catalog indicator's stored values, per edition and "
+                      "file (raw.extract_values): " + _WHAT_IS_CHECKED)
 TEXT_COLUMNS = ["edition", "file", "sheet", "province_code", "indicator", "check", "bound", "compared_edition",
                 "compared_file", "denominator"]
 
@@ -443,9 +457,11 @@ def validate_indicators(values: pd.DataFrame, published: Mapping[str, object],
 
 
 def _fmt(value) -> str:
+    """A cell's value whole (113289.8, 1008830: 7 significant digits, no exponent), a ratio
+    without float noise."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value:.6g}" if isinstance(value, (int, float)) else str(value)
+    return readable_number(value, 7) if isinstance(value, (int, float)) else str(value)
 
 
 def _compared_text(row: Mapping) -> str:

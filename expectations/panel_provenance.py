@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from expectations.gx_runner import SuiteOutcome
 from expectations.panel_suite import MODEL_VARIABLES
+from provpanel.number_text import readable_number
 
 # the derived columns of expectations.panel_suite.prepare_panel_frame, by the variable they test
 _DERIVED_SUFFIXES = ("_yoy_median_ratio", "_yoy_ratio", "_null_without_missing_input",
                      "_gdp_weighted_mean", "_is_filled_share")
+
+
+def _shown(value):
+    """A float for reading (7 significant digits: 9.5, not 9.500000000000002); others as they are."""
+    return readable_number(value, 7) if isinstance(value, float) else value
 
 
 def checked_variable(column: str | None) -> tuple[str | None, bool]:
@@ -61,7 +67,7 @@ def failing_cell_lines(outcome: SuiteOutcome, con, limit: int = 5) -> list[str]:
     for failure in outcome.failures:
         variable, with_year_before = checked_variable(failure.column)
         if variable is None or not failure.failing_rows:  # a check of the whole table: as it is
-            rows = "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in failure.failing_rows[:5])
+            rows = "; ".join(", ".join(f"{k}={_shown(v)}" for k, v in row.items()) for row in failure.failing_rows[:5])
             lines.append(f"{failure.expectation}({failure.column or ''}): {failure.unexpected_count} rows "
                          f"{rows or failure.details}")
             continue
@@ -75,7 +81,7 @@ def failing_cell_lines(outcome: SuiteOutcome, con, limit: int = 5) -> list[str]:
                 f"{indicator}{f' {input_year}' if with_year_before else ''} from {edition}/{file}"
                 for input_year, indicator, edition, file in inputs
             ) or "no stored input (interpolated or missing)"
-            lines.append(f"province_code={province}, year={year}, {failure.column}={row.get(failure.column)} "
+            lines.append(f"province_code={province}, year={year}, {failure.column}={_shown(row.get(failure.column))} "
                          f"({failure.expectation}); inputs: {sources}")
         if failure.unexpected_count > limit:
             lines.append(f"... {failure.unexpected_count - limit} more rows fail {failure.column}")

@@ -18,6 +18,17 @@ LOCATION_QUOTIENTS = {"ic": "va_tertiary", "ic2": "va_secondary"}
 SHARES = ["fdi", "gov"]
 INDEX_COLUMNS = ["province_code", "year"]
 
+# What the suite checks, as the Dagster asset check describes it (orchestration/defs/validate.py);
+# tests/test_check_descriptions.py holds it to the expectations build_panel_suite adds.
+DESCRIPTION = (
+    "Great Expectations suite on the panel: the grain (one row per province and year), the row count, "
+    "every province in every year; a null model variable only where the row lacks one of its inputs "
+    "(a partial edition set, reported in marts.variable_availability), never with every input present; "
+    "plausible ranges of TU, the location quotients and the FDI and GOV shares; year-on-year jumps (each "
+    "province's, and the year's median); the location-quotient identity (GDP-weighted mean 1, with "
+    "lq_reference panel); the share of filled cells of each variable."
+)
+
 
 def prepare_panel_frame(panel: pd.DataFrame, thresholds: dict) -> pd.DataFrame:
     frame = panel.sort_values(INDEX_COLUMNS).reset_index(drop=True).copy()

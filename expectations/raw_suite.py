@@ -16,6 +16,14 @@ from provpanel.config import SEEDS_DIR
 
 INDEX_COLUMNS = ["file", "sheet", "source_row", "source_col", "province_code", "year", "indicator", "value"]
 GRAIN = ["edition", "file", "sheet", "province_code", "year", "indicator"]
+
+# What the suite checks, as the Dagster asset check describes it (orchestration/defs/ingest.py)
+DESCRIPTION = (
+    "Great Expectations suite on the edition's values before they are stored: known province codes, "
+    "years within the stated span, non-negative values where the indicator cannot be negative, one value "
+    "per edition-file-sheet-province-year-indicator, the provinces' sum against the national total where a "
+    "file gives the total and every province, and no missing edition, file, checksum, province, year, indicator or value."
+)
 NATIONAL_CODE = "00"
 # Before 1949 there is no People's Republic series; after this year nothing is published yet.
 EARLIEST_YEAR = 1949

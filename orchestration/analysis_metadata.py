@@ -13,10 +13,13 @@ import math
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
+from provpanel.number_text import rounded
+
 HEADLINE_MODELS = ("1", "2")
 HEADLINE_TERM = "ic"
 KEY_TERMS = ("ic", "ic2")
 MAX_TABLE_ROWS = 60
+READING_DIGITS = 4  # significant digits of a float in a metadata table (0.7694, not 0.769412853301...)
 
 
 def _columns(table: str) -> dict[str, tuple[str, str]]:
@@ -123,8 +126,8 @@ def headline(estimates: pd.DataFrame, fit: pd.DataFrame, *, models=HEADLINE_MODE
 def _cell(value, kind: str):
     if value is None or (not isinstance(value, str | bool) and pd.isna(value)):
         return None
-    if kind == "float":
-        return float(value)
+    if kind == "float":  # rounded for reading: the table in the warehouse keeps full precision
+        return rounded(float(value), READING_DIGITS)
     if kind == "int":
         return int(value)
     if kind == "bool":

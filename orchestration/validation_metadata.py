@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
+from provpanel.number_text import readable_number
+
 MAX_ROWS_IN_METADATA = 50
 MAX_FAILING_ROWS_TABLE = 200
 
@@ -22,8 +24,8 @@ EXPECTATION_PURPOSE = {
 
 
 def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, float):  # 7 significant digits: a cell's 113289.8 whole, a ratio without float noise
+        return readable_number(value, 7)
     if isinstance(value, list):
         return "{" + ", ".join(_fmt(v) for v in value) + "}"
     return str(value)

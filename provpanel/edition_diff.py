@@ -14,10 +14,12 @@ import duckdb
 import pandas as pd
 
 from provpanel.edition_order import edition_order_sql, ordered_editions
+from provpanel.number_text import MISSING, full_number, percent, readable_number, signed_change
 from provpanel.warehouse import table_exists
 
 KEY_TERMS = ("ic", "ic2")  # the paper's coefficient of interest in every model
 MAX_ROWS_IN_MARKDOWN = 30
+REVISION_NUMBERS = ("year", "previous_value", "new_value", "change", "change_pct")  # right-aligned
 
 
 class UnknownEditionError(LookupError):
@@ -68,21 +70,53 @@ class EditionDiff:
             shown = flagged.head(MAX_ROWS_IN_MARKDOWN)
             title = (f"### Revisions beyond {self.max_revision_share:.0%} of the earlier value "
                      f"(first {len(shown)} of {len(flagged)}; undeclared ones block the build)")
-            parts += [title, "",
-                      shown.drop(columns=["beyond_share", "declared"]).to_markdown(index=False, floatfmt=".6g"), ""]
+            parts += [title, "", _readable_table(_revisions_for_reading(shown, with_revision=True), REVISION_NUMBERS), ""]
         if not self.revised.empty:
             shown = self.revised.head(MAX_ROWS_IN_MARKDOWN)
             parts += [f"### Cells revised (first {len(shown)} of {len(self.revised)})", "",
-                      shown.to_markdown(index=False, floatfmt=".6g"), ""]
+                      _readable_table(_revisions_for_reading(shown), REVISION_NUMBERS), ""]
         if self.exceptions is not None and not self.exceptions.empty:
             parts += ["### Declared exceptions to the checks between indicators (manifest `exceptions:`)", "",
                       self.exceptions.fillna({"province_code": "all"}).to_markdown(index=False), ""]
         if not self.estimates.empty:
             parts += ["### Key estimates before and after", "",
-                      self.estimates.to_markdown(index=False, floatfmt=".4g"), ""]
+                      _readable_table(_estimates_for_reading(self.estimates),
+                                      tuple(self.estimates.select_dtypes("number").columns)), ""]
         else:
             parts += ["### Key estimates", "", "no analysis run before this edition to compare with", ""]
         return "\n".join(parts)
+
+
+def _revisions_for_reading(revised: pd.DataFrame, *, with_revision: bool = False) -> pd.DataFrame:
+    """Revised cells as printed: both values in full (as stored, never rounded), the change and
+    the percent change; a missing value is a dash."""
+    shown = pd.DataFrame({
+        "province_code": revised["province_code"], "year": revised["year"].astype(str),
+        "indicator": revised["indicator"], "previous_edition": revised["previous_edition"],
+        "previous_value": revised["previous_value"].map(full_number),
+        "new_value": revised["new_value"].map(full_number),
+        "change": [signed_change(new, old) for new, old in zip(revised["new_value"], revised["previous_value"],
+                                                               strict=True)],
+        "change_pct": revised["change_pct"].map(percent),
+        "unit": revised["unit"], "panel_uses_edition": revised["panel_uses_edition"],
+    })
+    if with_revision:
+        shown["revision"] = revised["revision"]
+    return shown
+
+
+def _estimates_for_reading(estimates: pd.DataFrame) -> pd.DataFrame:
+    """Estimates before and after, rounded for reading (4 significant digits, never 1.2e-05)."""
+    return estimates.apply(lambda column: column.map(readable_number)
+                           if pd.api.types.is_float_dtype(column) else column)
+
+
+def _readable_table(frame: pd.DataFrame, numbers: tuple[str, ...] = ()) -> str:
+    """Markdown of text cells as given (tabulate would re-read "+100" as a number), "—" for
+    missing; the `numbers` columns right-aligned, as numbers are read."""
+    text = frame.astype(object).where(frame.notna(), MISSING)
+    return text.to_markdown(index=False, disable_numparse=True,
+                            colalign=["right" if name in numbers else "left" for name in text.columns])
 
 
 def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
@@ -133,7 +167,9 @@ def edition_diff(con: duckdb.DuckDBPyConnection, edition: str) -> EditionDiff:
     revised = cells[cells["previous_edition"].notna()
                     & ((cells["previous_value"] - cells["new_value"]).abs()
                        > 1e-9 * cells["previous_value"].abs().clip(lower=1))]
-    revised = revised.assign(change_pct=100 * (revised["new_value"] / revised["previous_value"] - 1))
+    revised = revised.assign(change=[float(signed_change(new, old)) for new, old in
+                                     zip(revised["new_value"], revised["previous_value"], strict=True)],
+                             change_pct=100 * (revised["new_value"] / revised["previous_value"] - 1))
     share = _max_revision_share()
     revised = revised.assign(beyond_share=(revised["change_pct"].abs() > 100 * share),
                              declared=_declared(con, edition, revised))

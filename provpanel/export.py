@@ -3,11 +3,13 @@ or Parquet.
 
 It reads marts.province_year_panel of the published snapshot (one connection, so one version)
 and writes:
-- dta: Stata 14+ (format 118, UTF-8), every variable labelled with the first sentence of its
-  column comment (at most 80 characters, Stata's limit); booleans as 0/1 integers; a string null
+- dta: Stata 14+ (format 118, UTF-8), every variable labelled from the first sentence of its
+  column comment, the meaning first and no internal model names, cut at a word after the
+  meaning (at most 80 characters, Stata's limit; the full text stays in the comment); booleans as 0/1 integers; a string null
   as "" (Stata has no string missing); names are the panel's (at most 32 characters, checked).
 - csv: UTF-8, a header line, booleans as 0/1, nulls as empty fields, numbers in full.
-- parquet: the table as it is (booleans stay booleans), written by DuckDB.
+- parquet: the table as it is (booleans stay booleans), written by DuckDB, with its table and
+  column comments as key-value metadata (provpanel.publish.parquet_descriptions).
 An existing file is never overwritten unless asked (`force`): an analyst's edited copy is not
 silently replaced, and --force replaces only a file of the format written; a path provpanel
 keeps (PROVPANEL_HOME, the editions folder) is never written (provpanel.user_files). The file
@@ -48,16 +50,41 @@ def default_path(fmt: str) -> Path:
     return Path.cwd() / f"province_year_panel.{fmt}"
 
 
+# a parenthesis that names the pipeline's internals (a dbt model, a dbt var, a docs file): the
+# full comment keeps it, a Stata label has no room for it
+_INTERNAL_ASIDE = re.compile(r"\s*\((?:[^()]|\([^()]*\))*?\b(?:int_|stg_|var |docs/)(?:[^()]|\([^()]*\))*\)")
+# "TU, trade openness: definition" / "FDI: actually utilised FDI / GDP"
+_CODE_THEN_MEANING = re.compile(r"^(?P<code>[A-Z][A-Za-z0-9_]{0,9})(?:,|:) (?P<meaning>[^:]+?)(?:: (?P<rest>.+))?$")
+# "HUM = ln(h * L), human capital stock"
+_CODE_FORMULA_MEANING = re.compile(r"^(?P<code>[A-Z][A-Za-z0-9_]{0,9}) = (?P<rest>[^,]+), (?P<meaning>[^,]+)$")
+
+
 def stata_label(comment: str | None) -> str:
-    """The first sentence of a column comment, cut to Stata's 80 characters at a word."""
+    """A Stata label from a column comment: its first sentence without the pipeline's internal
+    names, the meaning first ("Trade openness (TU): ..."), cut to Stata's 80 characters at a
+    word after the meaning, never before it. The full text stays in the comment and docs/."""
     if not comment:
         return ""
-    text = " ".join(comment.split())
-    first = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;")
-    if len(first) <= STATA_LABEL_MAX:
-        return first
-    cut = first[: STATA_LABEL_MAX - 1]
-    cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    text = _INTERNAL_ASIDE.sub("", " ".join(comment.split()))
+    first = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;").strip()
+    shape = _CODE_THEN_MEANING.match(first) or _CODE_FORMULA_MEANING.match(first)
+    if shape:
+        meaning = f"{shape['meaning'][:1].upper()}{shape['meaning'][1:]} ({shape['code']})"
+        rest = f": {shape['rest']}" if shape["rest"] else ""
+    else:
+        meaning, rest = first, ""
+    return _cut(meaning + rest, keep=len(meaning))
+
+
+def _cut(label: str, *, keep: int) -> str:
+    """At most STATA_LABEL_MAX characters, cut at a word; the first `keep` (the meaning) are
+    cut only when they alone exceed the limit."""
+    if len(label) <= STATA_LABEL_MAX:
+        return label
+    cut = label[: STATA_LABEL_MAX - 1]
+    at_word = cut.rfind(" ")
+    if at_word >= min(keep, STATA_LABEL_MAX - 1) or (at_word > 0 and keep >= STATA_LABEL_MAX):
+        cut = cut[:at_word]
     return cut.rstrip(" ,:;(") + "…"
 
 
@@ -108,13 +135,16 @@ def export_panel(database: Path, fmt: str, out: Path | None = None, *, force: bo
 
 
 def _write_parquet(database: Path, path: Path) -> tuple[int, int]:
+    from provpanel.publish import kv_metadata, parquet_descriptions
     from provpanel.warehouse import open_warehouse
 
     with open_warehouse(database, read_only=True, wait_seconds=0) as con:
         n_columns = len(_column_comments(con))
         literal = "'" + str(path).replace("'", "''") + "'"
+        # the column comments travel as the file's key-value metadata, as in published/parquet/
+        descriptions = kv_metadata(parquet_descriptions(con, *PANEL_TABLE.split(".")))
         con.execute(f"COPY (SELECT * FROM {PANEL_TABLE} ORDER BY province_code, year) "
-                    f"TO {literal} (FORMAT parquet)")
+                    f"TO {literal} (FORMAT parquet, KV_METADATA {descriptions})")
         rows = con.execute(f"SELECT count(*) FROM {PANEL_TABLE}").fetchone()[0]
     return rows, n_columns
 

@@ -35,6 +35,7 @@ from provpanel.warehouse import table_exists
 
 PUBLISHED_SCHEMAS = ("raw", "lookups", "marts", "analysis")
 PARQUET_TABLES = ("marts.province_year_panel", "marts.indicator_revisions", "marts.panel_input_cells")
+PARQUET_ANALYSIS_SCHEMA = "analysis"  # every table of it gets a Parquet copy too
 
 
 @dataclass(frozen=True)
@@ -263,18 +264,47 @@ def _prune_versions(root: Path, *, keep: set[Path | None]) -> None:
 
 
 def _write_parquet(snapshot: Path, folder: Path) -> list[Path]:
-    """Parquet copies of the panel tables, inside the version folder being prepared."""
+    """Parquet copies of the panel tables and of every analysis table, inside the version folder
+    being prepared, each carrying its table and column descriptions (parquet_descriptions)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        for table in PARQUET_TABLES:
+        analysis_tables = [f"{PARQUET_ANALYSIS_SCHEMA}.{name}" for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY table_name",
+            [PARQUET_ANALYSIS_SCHEMA]).fetchall()]
+        for table in [*PARQUET_TABLES, *analysis_tables]:
             schema, name = table.split(".")
             if not table_exists(con, schema, name):
                 continue
             final = folder / f"{name}.parquet"
-            con.execute(f"COPY {table} TO {_literal(str(final))} (FORMAT parquet)")
+            if final in written:  # the same name in two schemas: the later one says its schema
+                final = folder / f"{schema}_{name}.parquet"
+            con.execute(f"COPY {table} TO {_literal(str(final))} "
+                        f"(FORMAT parquet, KV_METADATA {kv_metadata(parquet_descriptions(con, schema, name))})")
             written.append(final)
     finally:
         con.close()
     return written
+
+
+def parquet_descriptions(con, schema: str, name: str) -> dict[str, str]:
+    """The key-value metadata a Parquet copy carries: `table` (its name in the snapshot),
+    `description` (the table's comment) and `column:<name>` (each column's comment). A reader
+    gets them with DuckDB's `parquet_kv_metadata(file)` (decode(value)) or pyarrow's
+    `read_schema(file).metadata`."""
+    table_comment = con.execute("SELECT comment FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                                [schema, name]).fetchone()
+    entries = {"table": f"{schema}.{name}"}
+    if table_comment and table_comment[0]:
+        entries["description"] = table_comment[0]
+    for column, comment in con.execute(
+            """SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?
+               AND comment IS NOT NULL ORDER BY column_index""", [schema, name]).fetchall():
+        entries[f"column:{column}"] = comment
+    return entries
+
+
+def kv_metadata(entries: dict[str, str]) -> str:
+    """The entries as the DuckDB literal COPY's KV_METADATA option takes."""
+    return "{" + ", ".join(f"{_literal(key)}: {_literal(value)}" for key, value in entries.items()) + "}"

@@ -48,12 +48,13 @@ def _with_settings_header(path: Path, settings_line: str) -> None:
 def write_analysis_outputs(results, panel, folder: Path, *, settings_line: str = "") -> OutputFiles:
     """Write every table (md, tex, html, csv), the comparison and the plots into `folder`;
     each table file starts with `settings_line` (provpanel.settings.ResolvedSettings.header_line)."""
+    from analysis.compare import comparison_markdown
     from analysis.plots import plot_trends_by_region
 
     folder = Path(folder)
     written = results.write_outputs(folder)
     trends = plot_trends_by_region(panel, folder / "ic_tu_by_region.png")
-    comparison_md = results.comparison.to_markdown(index=False, floatfmt=".4g")
+    comparison_md = comparison_markdown(results.comparison)  # split to be read; the CSV has every column
     (folder / f"{COMPARISON_STEM}.md").write_text(comparison_md + "\n", encoding="utf-8")
     results.comparison.to_csv(folder / f"{COMPARISON_STEM}.csv", index=False)
     for path in [*written, folder / f"{COMPARISON_STEM}.md", folder / f"{COMPARISON_STEM}.csv"]:

@@ -7,8 +7,15 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_provpanel
 
-from analysis.compare import COMPARISON_COLUMNS, compare, load_published
+from analysis.compare import (
+    COMPARISON_COLUMNS,
+    READING_WIDTH,
+    compare,
+    comparison_markdown,
+    load_published,
+)
 from analysis.errors import AnalysisInputError
 from analysis.estimate import fit_model
 from analysis.simulate import simulate_panel
@@ -79,3 +86,45 @@ def test_bad_reference_folder_is_reported(tmp_path):
     (tmp_path / "published_fit.csv").write_text("model\n1\n")
     with pytest.raises(AnalysisInputError, match="header lacks"):
         load_published(tmp_path)
+
+
+def test_printed_comparison_fits_a_terminal_and_keeps_every_row(results, published):
+    """The full frame is over 500 characters wide; printed, it is split into one coefficient
+    table per paper table and a fit table, every line within READING_WIDTH, no row lost."""
+    table = compare(results, published)
+    assert len(table.to_markdown(index=False)) / (len(table) + 2) > 300  # what the report printed
+    text = comparison_markdown(table)
+    widest = max(text.splitlines(), key=len)
+    assert len(widest) <= READING_WIDTH, widest
+    sections: dict[str, list[str]] = {}
+    for line in text.splitlines():  # a title line "**...**", then its table: header, |:--- rule, rows
+        if line.startswith("**") and line.endswith("**"):
+            title = line.strip("*")
+            sections[title] = []
+        elif line.startswith("| "):
+            sections[title].append(line)
+    sections = {title: lines[1:] for title, lines in sections.items()}  # without the header
+    coefficient_rows = [row for title, rows in sections.items() if title.endswith("coefficients") for row in rows]
+    fit_rows = [row for title, rows in sections.items() if title.startswith("Fit") for row in rows]
+    assert len(coefficient_rows) == len(table)
+    assert len(fit_rows) == table["model_id"].nunique()
+    assert {f"Paper's Table {t}: coefficients" for t in table["paper_table"].unique()} <= set(sections)
+    # Model 2's IC row: the paper's 1.447*** beside our estimate, to three decimals
+    ours = table[(table["model_id"] == "2") & (table["term"] == "ic")].iloc[0]
+    row = next(line for line in coefficient_rows if line.startswith("| 2 all ") and "| IC " in line)
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[2] == "1.447*** (0.080)"
+    assert cells[3] == f"{ours['estimate']:.3f}{ours['stars']} ({ours['std_error']:.3f})"
+    assert "nan" not in text and "e-0" not in text
+
+
+def test_the_written_comparison_and_the_report_fit_a_terminal(sample_build):
+    """What `provpanel report` prints of the comparison (outputs/comparison_with_published.md)."""
+    home, _ = sample_build
+    completed = run_provpanel(["report"], home=home)
+    assert completed.returncode == 0, completed.stderr
+    printed = completed.stdout.split("## comparison_with_published", 1)[1].split("\n## ", 1)[0]
+    assert "Paper's Table 1: coefficients" in printed
+    # the settings record heads every table file on one line (provpanel.report); the tables fit
+    widest = max((line for line in printed.splitlines() if not line.startswith("settings: ")), key=len)
+    assert len(widest) <= READING_WIDTH, widest

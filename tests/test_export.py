@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import duckdb
 import numpy as np
@@ -66,8 +67,9 @@ def test_dta_reads_back_with_labels_and_equal_values(published, tmp_path):
     assert all(labels[name] and len(labels[name]) <= STATA_LABEL_MAX for name in columns)
     assert all(len(name) <= 32 for name in meta.column_names)
     assert labels["year"] == "Calendar year"
-    for name, (_, comment) in columns.items():  # the start of the comment, cut at a word
-        assert " ".join(comment.split()).startswith(labels[name].removesuffix("…")), name
+    for name, (_, comment) in columns.items():  # every word of a label is the comment's
+        assert set(_words(labels[name])) <= set(_words(comment)), name
+    assert labels["tu"].startswith("Trade openness (TU)")
     # booleans are 0/1 integers (Stata has no boolean), the values are the panel's
     booleans = _booleans(columns)
     assert booleans and all(meta.readstat_variable_types[name].startswith("int") for name in booleans)
@@ -90,7 +92,7 @@ def test_csv_has_booleans_as_0_1_and_equal_values(published, tmp_path):
 
 
 def test_parquet_equals_the_published_table(published, tmp_path):
-    home, panel, _ = published
+    home, panel, columns = published
     out = tmp_path / "panel.parquet"
     completed = run_provpanel(["export", "--format", "parquet", "--out", str(out)], home=home)
     assert completed.returncode == 0, completed.stderr
@@ -108,6 +110,10 @@ def test_parquet_equals_the_published_table(published, tmp_path):
         con.close()
     assert differences == 0 and types_match
     assert duckdb.sql(f"SELECT count(*) FROM '{out}'").fetchall() == [(len(panel),)]
+    # the column comments travel with the file (Parquet key-value metadata)
+    carried = dict(duckdb.sql(f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{out}')").fetchall())
+    assert {name: carried.get(f"column:{name}") for name in columns} == \
+        {name: comment for name, (_, comment) in columns.items()}
 
 
 def test_an_existing_file_is_kept_unless_forced(published, tmp_path):
@@ -147,3 +153,38 @@ def test_stata_label_is_the_first_sentence_within_80_characters():
     long = stata_label("word " * 40)
     assert len(long) <= STATA_LABEL_MAX and long.endswith("…") and not long.endswith(" …")
     assert stata_label(None) == ""
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w'+*/=-]+", text.lower())
+
+
+def _panel_column_comments() -> dict[str, str]:
+    """The panel's column comments as dbt writes them (the model's .yml)."""
+    import yaml
+
+    from provpanel.config import DBT_PROJECT_DIR
+
+    doc = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/province_year_panel.yml").read_text(encoding="utf-8"))
+    return {column["name"]: column.get("description", "") for column in doc["models"][0]["columns"]}
+
+
+def test_stata_labels_lead_with_the_meaning_and_name_no_internal_model():
+    comments = _panel_column_comments()
+    labels = {name: stata_label(comment) for name, comment in comments.items()}
+    # "TU, trade openness: trade_cny / GDP, ..." reads "Trade openness (TU): trade_cny / GDP, ..."
+    assert labels["tu"].startswith("Trade openness (TU): trade_cny / GDP")
+    assert labels["hum"] == "Human capital stock (HUM): ln(h * L)"
+    assert labels["te"] == "Transaction-efficiency PCA index (TE)"
+    assert labels["ic"] == "Tertiary location quotient (IC)"
+    # the comments name dbt models (int_...) and vars; the labels never do
+    assert any("int_" in comment for comment in comments.values())
+    assert not [name for name, label in labels.items() if "int_" in label or "(var " in label], labels
+    assert all(0 < len(label) <= STATA_LABEL_MAX for label in labels.values())
+
+
+def test_a_label_is_cut_after_the_meaning_not_inside_it():
+    meaning = "a meaning of sixty characters that must be kept whole in it"
+    label = stata_label(f"X, {meaning}: then a definition that runs well past the eighty characters Stata allows.")
+    assert label.startswith(meaning[:1].upper() + meaning[1:] + " (X): then")
+    assert len(label) <= STATA_LABEL_MAX and label.endswith("…")

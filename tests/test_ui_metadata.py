@@ -53,6 +53,23 @@ def test_frame_table_keeps_the_named_columns_in_the_papers_model_order():
     assert table.records[0].data["estimate"] is None
 
 
+def test_metadata_tables_and_failing_rows_print_numbers_rounded_for_reading():
+    """A float cell of a metadata table or a failing row reads as a number, not 16 digits or 1.2e+06."""
+    frame = pd.DataFrame({"model_id": ["1"], "estimate": [0.7694128533012345], "p_value": [0.000012345678]})
+    table = frame_table(frame, {"model_id": ("string", "Model"), "estimate": ("float", "Coefficient"),
+                                "p_value": ("float", "p value")})
+    assert table.records[0].data["estimate"] == 0.7694
+    assert table.records[0].data["p_value"] == 0.00001235
+    failed = ExpectationOutcome("expect_column_values_to_be_between", "gdp_yoy_ratio", False, 1,
+                                failing_rows=[{"province_code": "44", "population": 1008830.0, "gdp": 113289.8,
+                                               "gdp_yoy_ratio": 10.000000000000002}],
+                                arguments={"min_value": 0.2, "max_value": 1500000.0})
+    metadata = outcome_metadata(SuiteOutcome("province_year_panel", False, [failed]))
+    row = metadata["failing_rows_table"].value.records[0].data
+    assert row["row"] == "province_code=44, population=1008830, gdp=113289.8, gdp_yoy_ratio=10"
+    assert row["bound"] == "0.2 <= value <= 1500000"
+
+
 def test_dbt_check_descriptions_say_what_is_guarded():
     generic = {"name": "accepted_values_provinces_region", "description": "", "config": {"severity": "error"},
                "test_metadata": {"name": "accepted_values", "kwargs": {
@@ -118,3 +135,29 @@ def test_data_docs_pages_lose_their_cdn_links(tmp_path):
     assert index.count('href="validations/panel/__none__/20260101T000000Z/panel.html"') == 1
     assert "<td>FAILED</td>" in index
     assert newest_validation_page(tmp_path, "panel") == page
+
+
+def test_a_failing_indicator_cell_reads_in_full():
+    """The line the build prints and the UI lists for a failing cell: 113289.8 and 1008830 whole,
+    not 113290 and 1.00883e+06."""
+    from expectations.indicator_suite import failure_lines
+
+    row = {"edition": "csy2022", "file": "gdp.csv", "sheet": "", "province_code": "44", "year": 2020,
+           "indicator": "gdp", "value": 1008830.0, "check": "yoy_ratio", "statistic": 8.905000000000001,
+           "bound": "[0.5, 2]", "compared_edition": "csy2021", "compared_file": "gdp.csv", "compared_year": 2019,
+           "compared_value": 113289.8, "denominator": None}
+    failed = ExpectationOutcome("expect_column_pair_values_a_to_be_greater_than_b", None, False, 1,
+                                failing_rows=[row])
+    [_, line] = failure_lines(SuiteOutcome("indicator_values", False, [failed]))
+    assert "gdp = 1008830: yoy_ratio 8.905 outside [0.5, 2]" in line
+    assert line.endswith("compared with csy2021/gdp.csv, 2019: 113289.8")
+
+
+def test_a_failing_panel_row_reads_without_float_noise():
+    from expectations.panel_provenance import failing_cell_lines
+
+    failed = ExpectationOutcome("expect_column_values_to_be_between", "share_of_something", False, 1,
+                                failing_rows=[{"province_code": "44", "year": 2005,
+                                               "share_of_something": 0.30000000000000004}])
+    [line] = failing_cell_lines(SuiteOutcome("province_year_panel", False, [failed]), con=None)
+    assert line.endswith("province_code=44, year=2005, share_of_something=0.3")

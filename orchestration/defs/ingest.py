@@ -22,6 +22,8 @@ from dagster import (
     multi_asset,
 )
 
+from expectations.indicator_suite import INGEST_DESCRIPTION as INGEST_INDICATOR_SUITE_DESCRIPTION
+from expectations.raw_suite import DESCRIPTION as RAW_SUITE_DESCRIPTION
 from orchestration.partitions import editions_partitions
 from orchestration.resources import ProvpanelPaths
 from orchestration.validation_metadata import outcome_metadata
@@ -71,19 +73,13 @@ def _changes_since_ingest(warehouse_path, edition: str, fingerprint):
         AssetCheckSpec(
             RAW_SUITE_CHECK,
             asset=RAW_EXTRACT_VALUES,
-            description="Great Expectations suite on the edition's values before they are stored: "
-            "known province codes, years within the stated span, non-negative values where the "
-            "indicator cannot be negative, one value per edition-file-province-year-indicator.",
+            description=RAW_SUITE_DESCRIPTION,
             blocking=True,
         ),
         AssetCheckSpec(
             INDICATOR_SUITE_CHECK,
             asset=RAW_EXTRACT_VALUES,
-            description="Great Expectations suite on the edition's catalog values against the stored editions, "
-            "before they are stored: year-on-year ratios, the ratio to GDP or population against the other "
-            "provinces, whole-file medians, revisions beyond the stated share unless declared, and the "
-            "identities between indicators (sectors sum to GDP, exports and imports to trade, patents granted "
-            "against applications, per-capita bounds) unless the manifest declares an exception.",
+            description=INGEST_INDICATOR_SUITE_DESCRIPTION,
             blocking=True,
         ),
     ],

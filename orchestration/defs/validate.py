@@ -8,6 +8,8 @@ from dagster import (
     asset_check,
 )
 
+from expectations.indicator_suite import STORED_DESCRIPTION as STORED_INDICATOR_SUITE_DESCRIPTION
+from expectations.panel_suite import DESCRIPTION as PANEL_SUITE_DESCRIPTION
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
 from orchestration.settings_resource import ProvpanelSettings
@@ -17,8 +19,7 @@ from orchestration.validation_metadata import outcome_metadata
 @asset_check(
     asset=PANEL_ASSET,
     name="panel_suite",
-    description="Great Expectations suite on the panel: grain, row count, no null model variables, "
-    "plausible ranges, year-on-year jumps, location-quotient identity, share of filled cells.",
+    description=PANEL_SUITE_DESCRIPTION,
     blocking=True,
     pool="warehouse",
 )
@@ -56,10 +57,7 @@ def panel_suite_check(context: AssetCheckExecutionContext, paths: ProvpanelPaths
 @asset_check(
     asset=PANEL_ASSET,
     name="indicator_suite",
-    description="Great Expectations suite on every catalog indicator's stored values, per edition and file "
-    "(raw.extract_values): year-on-year ratios, the ratio to GDP or population against the other provinces "
-    "of the same file and year, whole-file medians, and revisions between editions beyond the stated share "
-    "unless the manifest declares them. Catches unit slips (x10 ... x10,000) in a cell, a series or a file.",
+    description=STORED_INDICATOR_SUITE_DESCRIPTION,
     blocking=True,
     pool="warehouse",
 )
