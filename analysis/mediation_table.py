@@ -52,7 +52,7 @@ _TEXT_COLUMNS = [
     ("c", lambda r: _coefficient(r["c"], r["c_p"])),
     ("c′", lambda r: _coefficient(r["c_prime"], r["c_prime_p"])),
     ("a×b", lambda r: reading_number(r["indirect_ab"])),
-    ("Bootstrap interval of a×b", lambda r: _interval(r["boot_ci_low_percentile"], r["boot_ci_high_percentile"])),
+    ("Bootstrap interval", lambda r: _interval(r["boot_ci_low_percentile"], r["boot_ci_high_percentile"])),
     ("Sobel p", lambda r: reading_p(r["sobel_p"])),
     ("Aroian p", lambda r: reading_p(r["aroian_p"])),
     ("Goodman p", lambda r: reading_p(r["goodman_p"])),
@@ -179,7 +179,7 @@ def footnote(table: pd.DataFrame, *, se_type: str = "", alpha: float | None = No
     return (
         "a: IC → M; b: M → TU given IC; c: IC → TU; c′: IC → TU given M; each with province "
         "effects on one shared sample, so a×b = c − c′. *** p<0.01, ** p<0.05, * p<0.10"
-        f"{errors}. Sobel, Aroian, Goodman: two-sided normal p-values of a×b. Interval: {bootstrap}. "
+        f"{errors}. Sobel, Aroian, Goodman: two-sided normal p-values of a×b. Bootstrap interval (of a×b): {bootstrap}. "
         f"Share mediated: a×b / c. Verdict: Wen et al. (2004)'s steps{level}. "
         "Paper: a×b is the product of the paper's a (IC in Models 6, 8, 10 of Table 4) and b "
         "(M in Models 7, 9, 11), computed here: the paper prints no indirect effect. Paper: Sobel p "
@@ -190,12 +190,26 @@ def footnote(table: pd.DataFrame, *, se_type: str = "", alpha: float | None = No
     )
 
 
+# Markdown is read in a terminal: the row's cells split into three tables of one row per
+# mediator, each narrow enough to read unwrapped (LaTeX and HTML keep one table).
+_MARKDOWN_PARTS = [
+    ("Paths and the indirect effect",
+     ["a", "b", "c", "c′", "a×b", "Bootstrap interval", "Share mediated"]),
+    ("Tests and verdict", ["Sobel p", "Aroian p", "Goodman p", "Verdict"]),
+    ("Beside the paper", ["a×b", "Paper: a×b", "Paper: Sobel p", "Paper's verdict"]),
+]
+
+
 def to_markdown(table: pd.DataFrame, **notes) -> str:
     from tabulate import tabulate
 
     cells = text_cells(table)
-    body = tabulate(cells.to_numpy().tolist(), headers=list(cells.columns), tablefmt="pipe",
-                    disable_numparse=True)
+    parts = []
+    for caption, columns in _MARKDOWN_PARTS:
+        part = cells[["Mediator", "Scope", *columns]]
+        parts.append(f"*{caption}*\n\n" + tabulate(part.to_numpy().tolist(), headers=list(part.columns),
+                                                   tablefmt="pipe", disable_numparse=True))
+    body = "\n\n".join(parts)
     return f"**{TITLE}**\n\n{body}\n\n{footnote(table, **notes)}\n"
 
 

@@ -211,8 +211,15 @@ def fetch_markdown(report: CoverageReport) -> str:
               "unlocks alone (`unlocks_alone`), then the easier source (a portal code known, a portal "
               "table, a file, not in the portal: the seed portal_indicator_codes.csv), then fewer missing "
               "province-years, then the name. `filled`: province-years only interpolated or carried; `instead`: "
-              "what the panel can take in its place."), "",
-              _table(report.fetch_next)]
+              "what the panel can take in its place."), ""]
+    # where each comes from follows the table as a list: in a column, that text makes the table
+    # 500 characters wide
+    fetch = report.fetch_next
+    if not len(fetch):
+        lines.append("Nothing to fetch: every input of the models is observed in every panel year.")
+    else:
+        lines += [_table(fetch.drop(columns=["where_from"])), "", "Where each comes from:", ""]
+        lines += [f"- `{row.indicator}` ({row.source}): {row.where_from}" for row in fetch.itertuples(index=False)]
     outside = report.outside_span
     if outside is not None and len(outside) and report.span:
         first, last = report.span

@@ -81,7 +81,7 @@ def test_text_cells_are_rounded_for_reading_and_say_what_is_missing(table):
     cells = text_cells(table).set_index("Mediator")
     te = table.loc["te"]
     assert cells.loc["TE", "a×b"] == f"{te['indirect_ab']:.3f}"
-    assert cells.loc["TE", "Bootstrap interval of a×b"] == \
+    assert cells.loc["TE", "Bootstrap interval"] == \
         f"[{te['boot_ci_low_percentile']:.3f}, {te['boot_ci_high_percentile']:.3f}]"
     assert cells.loc["TE", "a"].startswith(f"{te['a']:.3f}") and cells.loc["TE", "a"].endswith("***")
     assert cells.loc["FMA", "a×b"] == MISSING and cells.loc["FMA", "Verdict"].startswith("not identified")
@@ -125,6 +125,20 @@ def test_mediation_is_in_the_analysis_headline(outputs, table):
     te_line = next(line for line in text.splitlines() if line.startswith("| TE |"))
     assert f"| {table.loc['te', 'indirect_ab']:.3f} |" in te_line and "partial mediation" in te_line
     assert f"{table.loc['te', 'paper_a_times_b']:.3f}, 0.000 (0.227)" in te_line
+
+
+def test_the_markdown_reads_in_a_terminal_and_keeps_every_cell(table):
+    """Split into tables narrow enough to read unwrapped, each row still one mediator, and
+    every text cell of the row in one of them."""
+    markdown = to_markdown(table)
+    table_lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    assert max(map(len, table_lines)) <= 132, max(table_lines, key=len)  # a wide terminal
+    cells = text_cells(table)
+    for _, row in cells.iterrows():
+        rows_of_mediator = [line for line in table_lines if line.startswith(f"| {row['Mediator']} ")]
+        assert len(rows_of_mediator) == 3  # one per part
+        shown = {cell.strip() for line in rows_of_mediator for cell in line.strip("|").split("|")}
+        assert set(row.astype(str)) <= shown
 
 
 def test_a_mediator_not_estimable_on_a_partial_panel_says_why_once():

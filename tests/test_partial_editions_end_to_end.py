@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import duckdb
@@ -38,6 +39,16 @@ def _section(markdown: str, title: str) -> list[dict[str, str]]:
     lines = [line for line in body.splitlines() if line.startswith("|")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
     return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[2:]]
+
+
+def _fetch_next(markdown: str) -> list[dict[str, str]]:
+    """'What to fetch next': the ranked table's rows, each with its `where_from` from the list
+    that follows the table ("- `indicator` (source): where from")."""
+    rows = _section(markdown, "What to fetch next")
+    body = markdown.split("## What to fetch next")[1].split("\n## ")[0]
+    where_from = dict(re.findall(r"^- `([a-z_0-9]+)` \([^)]*\): (.*)$", body, flags=re.MULTILINE))
+    assert set(where_from) == {row["indicator"] for row in rows}
+    return [{**row, "where_from": where_from[row["indicator"]]} for row in rows]
 
 
 def _build(home, editions):
@@ -112,7 +123,7 @@ def test_fdi_partial_coverage_reports_it(fdi_partial):
     assert models["1"]["estimable"] == "True" and models["2"]["missing_variables"] == "FDI"
     assert completed.stdout.count(FDI_REASON) == 2  # once in the grouped reasons, once in Model variables
     assert f"- FDI: {FDI_REASON} — Models 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14" in completed.stdout
-    fetch = _section(completed.stdout, "What to fetch next")
+    fetch = _fetch_next(completed.stdout)
     missing = [row for row in fetch if row["years_missing"] != "-"]
     assert [(row["indicator"], row["years_missing"], row["needed_by"], row["models"], row["unlocks_alone"])
             for row in missing] == [("fdi_actual", "2001-2009", "fdi", "17", "17")]
@@ -176,8 +187,7 @@ def test_real_build_every_model_says_why_and_coverage_names_what_to_fetch(real_b
                             "imports have no observations for 2001-2021; trade_total has no observations "
                             "for 2001-2015; IC: va_tertiary has no observations for 2001-2020")
     assert all(reason.startswith("not estimable: ") for reason in reasons.values())
-    fetch = {row["indicator"]: row for row in _section(run_provpanel(["coverage"], home=home).stdout,
-                                                        "What to fetch next")}
+    fetch = {row["indicator"]: row for row in _fetch_next(run_provpanel(["coverage"], home=home).stdout)}
     assert fetch["trade_total"]["years_missing"] == "2001-2015"
     assert "table A0601" in fetch["trade_total"]["where_from"] and "A060101" in fetch["trade_total"]["where_from"]
     assert fetch["exchange_rate"]["years_missing"] == "2015-2021"
@@ -223,7 +233,7 @@ def test_real_coverage_starts_with_the_count_and_ranks_what_to_fetch_by_models_u
     keys, summary = _coverage_summary(home)
     assert keys[0] == "summary" and summary == headline  # the asset's metadata starts with it too
 
-    fetch = _section(completed.stdout, "What to fetch next")
+    fetch = _fetch_next(completed.stdout)
     models = [int(row["models"]) for row in fetch]
     assert models == sorted(models, reverse=True) and [int(row["rank"]) for row in fetch] == list(
         range(1, len(fetch) + 1))
