@@ -183,7 +183,7 @@ def trends_by_region_figure(panel: pd.DataFrame, *, variables: tuple[str, ...] =
         raise AnalysisInputError(f"panel: missing column(s) {missing} needed for the trend plot")
     years = sorted(int(y) for y in panel["year"].dropna().unique())
     means = panel.groupby(["region", "year"])[list(variables)].mean().reset_index()
-    figure, axes_list = plt.subplots(len(variables), 1, figsize=(6.0, 2.7 * len(variables)), squeeze=False)
+    figure, axes_list = plt.subplots(len(variables), 1, figsize=(5.0, 2.6 * len(variables)), squeeze=False)
     for axes, variable in zip(axes_list[:, 0], variables):
         _trend_panel(axes, means[["region", "year", variable]], variable, years)
     figure.tight_layout()
@@ -207,13 +207,13 @@ def _trend_panel(axes, means: pd.DataFrame, variable: str, years: list[int]) -> 
         span = f"{years[0]}-{years[-1]}" if years else "the panel"
         note = (f"no data: {name} has no value in {span}" if not observed
                 else f"no data for a trend: {name} has values in {observed[0]} only")
-        axes.text(0.5, 0.5, note, transform=axes.transAxes, ha="center", va="center", fontsize=9,
-                  color="dimgray")
+        axes.text(0.5, 0.9 if observed else 0.5, note, transform=axes.transAxes, ha="center", va="center",
+                  fontsize=9, color="dimgray")
     for region, rows in means.groupby("region"):
         # a year without a value breaks the line; clip_on=False: a point on the first or last year is drawn whole
         axes.plot(rows["year"], rows[variable], marker=".", label=str(region), clip_on=False)
-    if observed:
-        axes.legend(fontsize=8)
+    if observed:  # one year: its points sit on the right edge, where "best" would put the legend
+        axes.legend(fontsize=8, loc="best" if len(observed) > 1 else "lower left")
 
 
 # The width of the one-column copy of each figure: the value column of the Dagster UI's
