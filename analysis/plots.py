@@ -1,9 +1,9 @@
 """Figures (matplotlib, Agg backend): our coefficients against the paper's, the mediation
 paths, IC and TU by region.
 
-Each `plot_*` function takes the output path, writes a PNG there and an SVG beside it, and
-returns the PNG's path; each `*_figure` function builds the figure without writing it (what
-the tests inspect).
+Each `plot_*` function takes the output path, writes a PNG there, an SVG beside it and a
+one-column PNG for narrow displays (`narrow_path`), and returns the PNG's path; each `*_figure`
+function builds the figure without writing it (what the tests inspect).
 """
 
 from __future__ import annotations
@@ -211,30 +211,88 @@ def plot_trends_by_region(
 
 
 def trends_by_region_figure(panel: pd.DataFrame, *, variables: tuple[str, ...] = ("ic", "tu")):
+    """One panel per variable, stacked (readable in a narrow column too), every panel over the
+    panel's years; a variable with no value, or values in one year only, says "no data" there
+    instead of an empty or stretched axis (a partial edition set)."""
     plt = _pyplot()
-    from matplotlib.ticker import MaxNLocator
     needed = {"region", "year", *variables}
     missing = sorted(needed - set(panel.columns))
     if missing:
         raise AnalysisInputError(f"panel: missing column(s) {missing} needed for the trend plot")
+    years = sorted(int(y) for y in panel["year"].dropna().unique())
     means = panel.groupby(["region", "year"])[list(variables)].mean().reset_index()
-    figure, axes_list = plt.subplots(1, len(variables), figsize=(5 * len(variables), 3.6))
-    for axes, variable in zip(np.atleast_1d(axes_list), variables):
-        for region, rows in means.groupby("region"):
-            axes.plot(rows["year"], rows[variable], marker=".", label=str(region))
-        axes.set_title(f"{variable.upper()} by region (mean over provinces)")
-        axes.set_xlabel("year")
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2002.5
-        axes.legend(fontsize=8)
+    figure, axes_list = plt.subplots(len(variables), 1, figsize=(5.0, 2.6 * len(variables)), squeeze=False)
+    for axes, variable in zip(axes_list[:, 0], variables):
+        _trend_panel(axes, means[["region", "year", variable]], variable, years)
     figure.tight_layout()
     return figure
 
 
+def _trend_panel(axes, means: pd.DataFrame, variable: str, years: list[int]) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    name = variable.upper()
+    axes.set_title(f"{name} by region (mean over provinces)", fontsize=10)
+    axes.set_xlabel("year", fontsize=9)
+    if years:  # the panel's span, never matplotlib's padding of one point to 1925-2125
+        low, high = (years[0], years[-1]) if len(years) > 1 else (years[0] - 0.5, years[0] + 0.5)
+        axes.set_xlim(low, high)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2002.5
+    observed = sorted(int(y) for y in means.loc[means[variable].notna(), "year"].unique())
+    if len(observed) < 2:
+        if not observed:
+            axes.set_yticks([])
+        span = f"{years[0]}-{years[-1]}" if years else "the panel"
+        note = (f"no data: {name} has no value in {span}" if not observed
+                else f"no data for a trend: {name} has values in {observed[0]} only")
+        axes.text(0.5, 0.9 if observed else 0.5, note, transform=axes.transAxes, ha="center", va="center",
+                  fontsize=9, color="dimgray")
+    for region, rows in means.groupby("region"):
+        # a year without a value breaks the line; clip_on=False: a point on the first or last year is drawn whole
+        axes.plot(rows["year"], rows[variable], marker=".", label=str(region), clip_on=False)
+    if observed:  # one year: its points sit on the right edge, where "best" would put the legend
+        axes.legend(fontsize=8, loc="best" if len(observed) > 1 else "lower left")
+
+
+# The width of the one-column copy of each figure: the value column of the Dagster UI's
+# metadata table on a 1600-pixel-wide window, where the copy is shown in place.
+NARROW_WIDTH_PX = 480
+
+
+def narrow_path(png: str | Path) -> Path:
+    """The one-column PNG `_save` writes beside the PNG at `png` (<stem>.narrow.png)."""
+    png = Path(png)
+    return png.with_name(f"{png.stem}.narrow.png")
+
+
+def _one_column(figure) -> float:
+    """Lay the figure's visible panels out again in one column, each at its own size (side by
+    side they would be shrunk to unreadable in a narrow column); returns a panel's width in inches."""
+    from matplotlib.gridspec import GridSpec
+
+    for axes in [a for a in figure.axes if not a.get_visible()]:
+        axes.remove()
+    panels = [a for a in figure.axes if a.get_subplotspec() is not None]
+    if not panels:
+        return figure.get_figwidth()
+    rows, columns = panels[0].get_subplotspec().get_gridspec().get_geometry()
+    width, height = figure.get_figwidth() / columns, figure.get_figheight() / rows
+    grid = GridSpec(len(panels), 1, figure=figure)
+    for index, axes in enumerate(panels):
+        axes.set_subplotspec(grid[index, 0])
+    figure.set_size_inches(width, height * len(panels))
+    figure.tight_layout()
+    return width
+
+
 def _save(figure, plt, path: str | Path) -> Path:
-    """The figure as PNG at `path` and as SVG beside it (same name, .svg)."""
+    """The figure as PNG at `path`, as SVG beside it (same name, .svg), and in one column
+    NARROW_WIDTH_PX wide (narrow_path: what the Dagster UI shows in place)."""
     output = Path(path)
     output.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(output, dpi=120, format="png")
     figure.savefig(output.with_suffix(".svg"), format="svg")
+    panel_width = _one_column(figure)
+    figure.savefig(narrow_path(output), dpi=NARROW_WIDTH_PX / panel_width, format="png")
     plt.close(figure)
     return output

@@ -3,6 +3,8 @@ order, every term on its own scale, the mediation paths; each written as PNG and
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,63 @@ def test_mediation_panel_says_when_a_mediator_is_not_estimable(outputs):
     ks_axes = next(axes for axes in figure.axes if axes.get_title().startswith("M = KS"))
     assert "not estimable" in ks_axes.get_title() and "not identified" not in ks_axes.get_title()
     assert [c.get_label() for c in ks_axes.containers] == ["paper"]  # the paper's figures only
+
+
+def _texts(axes) -> list[str]:
+    return [text.get_text() for text in axes.texts]
+
+
+def _partial(panel):
+    """What a partial edition set gives (tests/real_editions.py): TU null everywhere, IC only
+    in the last year."""
+    partial = panel.copy()
+    partial["tu"] = float("nan")
+    partial.loc[partial["year"] < partial["year"].max(), "ic"] = float("nan")
+    return partial
+
+
+def test_trends_on_a_partial_panel_stay_on_its_years_and_say_no_data(panel):
+    first, last = int(panel["year"].min()), int(panel["year"].max())
+    figure = trends_by_region_figure(_partial(panel))
+    ic_axes, tu_axes = figure.axes
+    for axes in (ic_axes, tu_axes):
+        low, high = axes.get_xlim()
+        assert first <= low < high <= last, (axes.get_title(), low, high)  # never 1925-2125
+        shown = [tick for tick in axes.get_xticks() if low <= tick <= high]  # the years drawn
+        assert shown and all(float(tick).is_integer() for tick in shown), shown
+    assert _texts(tu_axes) == [f"no data: TU has no value in {first}-{last}"]
+    assert tu_axes.get_legend() is None  # no legend of lines that are not there
+    # one year of IC: drawn, but said to be no trend
+    assert _texts(ic_axes) == [f"no data for a trend: IC has values in {last} only"]
+    drawn = {int(x) for line in ic_axes.get_lines() for x, y in zip(line.get_xdata(), line.get_ydata())
+             if not math.isnan(y)}  # a NaN is not drawn
+    assert drawn == {last}
+
+
+def test_trends_with_values_say_nothing_is_missing(panel):
+    figure = trends_by_region_figure(panel)
+    assert all(not _texts(axes) for axes in figure.axes)
+    assert all(axes.get_xlim() == (panel["year"].min(), panel["year"].max()) for axes in figure.axes)
+
+
+def test_trends_of_an_empty_panel_say_no_data(panel):
+    figure = trends_by_region_figure(panel.iloc[0:0])
+    assert [_texts(axes) for axes in figure.axes] == [["no data: IC has no value in the panel"],
+                                                       ["no data: TU has no value in the panel"]]
+
+
+def test_each_plot_has_a_one_column_copy_as_wide_as_the_ui_column(outputs, panel, tmp_path):
+    from ui_helpers import png_size
+
+    from analysis.plots import NARROW_WIDTH_PX, _one_column, narrow_path, plot_trends_by_region
+
+    written = [path for path in outputs.write_outputs(tmp_path) if path.suffix == ".png"]
+    written.append(plot_trends_by_region(_partial(panel), tmp_path / "ic_tu_by_region.png"))
+    for png in written:
+        assert png_size(narrow_path(png))[0] == NARROW_WIDTH_PX, png.name
+    # side by side panels are stacked: one left edge, one below the other, each its own width
+    figure = key_terms_figure(outputs.comparison, our_ci=outputs.estimates)
+    width = figure.get_figwidth() / 2
+    assert _one_column(figure) == width and figure.get_figwidth() == width
+    boxes = [axes.get_position() for axes in figure.axes]
+    assert len({round(box.x0, 6) for box in boxes}) == 1 and boxes[0].y0 > boxes[1].y1

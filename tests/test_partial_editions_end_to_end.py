@@ -317,3 +317,26 @@ def test_real_value_is_traced_to_its_cell(real_build):
     assert float(frame.iat[row - 1, col - 1]) == 709725 and source_value == "709725"
     guangdong_row = " ".join(str(value) for value in frame.iloc[row - 1])
     assert "广" in guangdong_row and "2020" in guangdong_row and "合计" in guangdong_row
+
+
+@pytest.mark.real_data
+def test_real_build_trend_plot_stays_on_the_panel_years_and_says_no_data(real_build):
+    """ic_tu_by_region on the real files: TU has no value, IC one year: each panel says so, on
+    the panel's own years (not matplotlib's 1925-2125 around a single year)."""
+    from analysis.plots import narrow_path, trends_by_region_figure
+
+    home, _ = real_build
+    written = home / "outputs" / "ic_tu_by_region.png"
+    assert written.exists() and narrow_path(written).exists()  # the build wrote it, and the UI's copy
+    with duckdb.connect(str(home / "published" / "provpanel.duckdb"), read_only=True) as con:
+        panel = con.execute("select region, year, ic, tu from marts.province_year_panel").df()
+    first, last = int(panel["year"].min()), int(panel["year"].max())
+    ic_years = sorted(int(y) for y in panel.loc[panel["ic"].notna(), "year"].unique())
+    assert panel["tu"].isna().all() and len(ic_years) == 1  # what the real files hold
+    ic_axes, tu_axes = trends_by_region_figure(panel).axes
+    for axes in (ic_axes, tu_axes):
+        low, high = axes.get_xlim()
+        assert first <= low < high <= last, (axes.get_title(), low, high)
+        assert all(float(tick).is_integer() for tick in axes.get_xticks() if low <= tick <= high)
+    assert [t.get_text() for t in tu_axes.texts] == [f"no data: TU has no value in {first}-{last}"]
+    assert [t.get_text() for t in ic_axes.texts] == [f"no data for a trend: IC has values in {ic_years[0]} only"]

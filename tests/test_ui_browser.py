@@ -329,6 +329,59 @@ def test_analysis_headline_shows_without_a_click(ui_server, browser):
     assert png.stat().st_size > MIN_SCREENSHOT_BYTES
 
 
+# what every plot must do on the page: be loaded, drawn at its own size, nowhere in a dialog,
+# and fit its column whole (no scrolling sideways) once scrolled to
+PLOT_PLACEMENT = """
+const img = arguments[0];
+img.scrollIntoView({block: 'start', inline: 'nearest'});
+const cut = [];
+for (let box = img.parentElement; box; box = box.parentElement) {
+  box.scrollLeft = 0;  // as the page opens: a plot reached only by scrolling sideways is cut off
+  const style = getComputedStyle(box);
+  if (box.getAttribute('role') === 'dialog') { cut.push('inside a dialog'); }
+  if (/auto|scroll|hidden/.test(style.overflowX)) {
+    const frame = box.getBoundingClientRect(), r = img.getBoundingClientRect();
+    if (r.left < frame.left - 1 || r.right > frame.left + box.clientWidth + 1) {
+      cut.push(`cut by ${box.tagName}.${box.className}: ${r.left}-${r.right} in ${frame.left}-${frame.left + box.clientWidth}`);
+    }
+  }
+}
+const r = img.getBoundingClientRect();
+return {alt: img.alt, natural: [img.naturalWidth, img.naturalHeight], shown: [r.width, r.height],
+        top: r.top, left: r.left, right: r.right, viewport: [innerWidth, innerHeight], cut: cut};
+"""
+
+
+def test_plots_show_on_the_analysis_page_without_a_click(ui_server, browser):
+    outputs = ui_server.home / "outputs"
+    expected = {p.stem for p in outputs.glob("*.png")
+                if not p.name.endswith(".narrow.png") and p.stem != "coverage_heatmap"}
+    assert {"key_terms_vs_published", "coefficients_vs_published", "mediation_paths", "ic_tu_by_region"} <= expected
+    browser.get(f"{ui_server.base_url}/assets/analysis/estimates")
+
+    def loaded_plots(driver):
+        images = driver.find_elements(By.CSS_SELECTOR, "img[src^='/logs/provpanel_images/']")
+        loaded = [i for i in images if driver.execute_script("return arguments[0].complete", i)]
+        return loaded if {i.get_attribute("alt") for i in loaded} >= expected else None
+
+    try:
+        images = WebDriverWait(browser, PAGE_TIMEOUT, poll_frequency=0.5).until(loaded_plots)
+    except TimeoutException:
+        shot = save_screenshot(browser, "failed_analysis_plots.png")
+        raise AssertionError(f"the analysis page shows no plot of {sorted(expected)} ({shot})\n"
+                             f"{ui_server.log_tail(2000)}") from None
+    assert not browser.find_elements(By.CSS_SELECTOR, "[role='dialog']"), "a dialog is open"
+    for image in images:
+        placed = browser.execute_script(PLOT_PLACEMENT, image)
+        assert placed["natural"][0] > 0 and placed["shown"] == placed["natural"], placed  # drawn, at its size
+        assert 0 <= placed["left"] < placed["right"] <= placed["viewport"][0], placed
+        assert 0 <= placed["top"] < placed["viewport"][1], placed  # in the viewport once scrolled to
+        assert not placed["cut"], placed
+        if placed["alt"] in ("key_terms_vs_published", "ic_tu_by_region"):
+            png = save_screenshot(browser, f"analysis_plot_{placed['alt']}.png")
+            assert png.stat().st_size > MIN_SCREENSHOT_BYTES
+
+
 LAUNCH_CHECK = """mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
   __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
   ... on InvalidSubsetError { message } ... on PipelineNotFoundError { message } } }"""

@@ -4,8 +4,6 @@ Runs only after the panel's blocking checks pass (Dagster skips it otherwise). T
 `analysis` package does the econometrics; this module only reads, writes and reports.
 """
 
-import base64
-
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -19,6 +17,7 @@ from orchestration.analysis_metadata import analysis_metadata
 from orchestration.defs.transform import PANEL_ASSET
 from orchestration.resources import ProvpanelPaths
 from orchestration.settings_resource import ProvpanelSettings
+from orchestration.ui_images import inline_image
 
 ANALYSIS_TABLES = {
     "estimates": "Coefficients, standard errors, t and p values and intervals of every model.",
@@ -46,6 +45,26 @@ def _append_estimate_history(con, estimates, run_id: str) -> None:
     con.unregister("history_frame")
     con.execute("COMMENT ON TABLE analysis.estimate_history IS 'Estimates of every analysis run, "
                 "with the editions behind them: what provpanel diff compares.'")
+
+
+def _plot_metadata(instance, plots: dict) -> dict:
+    """Each plot shown in place (its one-column copy, which fits the metadata table's value
+    column) above its file; short keys keep that column wide; the tall grid of every term last."""
+    from analysis.plots import narrow_path
+
+    entries = {}
+    for label, png in sorted(plots.items(), key=lambda item: item[0] == "coefficients_vs_published"):
+        narrow = narrow_path(png)
+        entries[f"plot_{label.removesuffix('_vs_published')}"] = inline_image(
+            instance, label, narrow if narrow.exists() else png, source=png)
+    return entries
+
+
+def _plots_after_headline(metadata: dict, plots: dict) -> dict:
+    """The plots right after the headline's numbers, before the long tables."""
+    keys = list(metadata)
+    at = keys.index("key_terms") if "key_terms" in keys else len(keys)
+    return {**{k: metadata[k] for k in keys[:at]}, **plots, **{k: metadata[k] for k in keys[at:]}}
 
 
 @multi_asset(
@@ -101,13 +120,7 @@ def paper_models(context: AssetExecutionContext, paths: ProvpanelPaths, settings
         if name == "estimates":
             metadata["tables_markdown"] = MetadataValue.md(files.markdown_text)
             metadata["output_folder"] = MetadataValue.path(str(paths.outputs))
-            for label, png in files.plots.items():
-                metadata[f"plot_{label}"] = MetadataValue.path(str(png))
-            # the plots themselves, inline in the UI (Markdown with an embedded PNG)
-            metadata["plots"] = MetadataValue.md("\n\n".join(
-                f"**{label}**\n\n![{label}](data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()})"
-                for label, png in files.plots.items()
-            ))
+            metadata = _plots_after_headline(metadata, _plot_metadata(context.instance, files.plots))
         if name == "comparison":
             metadata["comparison_markdown"] = MetadataValue.md(files.comparison_markdown)
         yield MaterializeResult(asset_key=AssetKey(["analysis", name]), metadata=metadata)
