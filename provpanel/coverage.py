@@ -314,9 +314,10 @@ def _percent(share: float) -> str:
     return f"{share:.1%}" if whole in ("0%", "100%") and 0 < share < 1 else whole
 
 
-def draw_coverage_heatmap(indicators: pd.DataFrame):
+def draw_coverage_heatmap(indicators: pd.DataFrame, *, narrow: bool = False):
     """The heat map's matplotlib figure (coverage_image): each cell shows its observed / filled /
-    missing units side by side; the legend gives each status's share of all unit-years."""
+    missing units side by side; the legend gives each status's share of all unit-years. `narrow`:
+    4.7 inches wide with smaller type and the legend in one column (the UI's metadata column)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -324,11 +325,13 @@ def draw_coverage_heatmap(indicators: pd.DataFrame):
 
     names, years, image = coverage_image(indicators)
     _, total = coverage_cells(indicators)
-    figure, axes = plt.subplots(figsize=(max(6.0, 0.42 * len(years) + 2.5), max(3.5, 0.3 * len(names) + 2.2)))
+    size = 6 if narrow else 7
+    width = 4.7 if narrow else max(6.0, 0.42 * len(years) + 2.5)
+    figure, axes = plt.subplots(figsize=(width, max(3.5, (0.22 if narrow else 0.3) * len(names) + 2.2)))
     axes.imshow(image, aspect="auto", interpolation="nearest",
                 extent=(-0.5, len(years) - 0.5, len(names) - 0.5, -0.5))
-    axes.set_xticks(range(len(years)), [str(year) for year in years], rotation=90, fontsize=7)
-    axes.set_yticks(range(len(names)), names, fontsize=7)
+    axes.set_xticks(range(len(years)), [str(year) for year in years], rotation=90, fontsize=size)
+    axes.set_yticks(range(len(names)), names, fontsize=size)
     # thin white lines between cells, so each indicator-year reads as one cell
     axes.set_xticks([x - 0.5 for x in range(1, len(years))], minor=True)
     axes.set_yticks([y - 0.5 for y in range(1, len(names))], minor=True)
@@ -339,23 +342,24 @@ def draw_coverage_heatmap(indicators: pd.DataFrame):
         STATUS_ORDER, ["observed", "filled (interpolated / carried)", "missing"], strict=True)]
     # below the map, so a narrow window (the UI's) never cuts the legend off
     axes.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.1 if len(years) < 8 else -0.07),
-                ncol=3, fontsize=7, frameon=False)
-    axes.set_title("Coverage: indicator x year; each cell's provinces observed | filled | missing, left to right",
-                   fontsize=9)
+                ncol=1 if narrow else 3, fontsize=size, frameon=False)
+    title = "Coverage: indicator x year; each cell's provinces observed | filled | missing, left to right"
+    axes.set_title(title.replace("; ", ";\n") if narrow else title, fontsize=size + 2)
     return figure
 
 
-def plot_coverage_heatmap(indicators: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+def plot_coverage_heatmap(indicators: pd.DataFrame, path: str | Path, fmt: str | None = None, *,
+                          narrow: bool = False) -> Path:
     """The heat map (draw_coverage_heatmap) written to exactly `path`, in `fmt` (default: the
-    format its extension names, plot_format)."""
+    format its extension names, plot_format); `narrow`: at most 480 pixels wide, for the UI."""
     import matplotlib.pyplot as plt
 
     fmt = fmt or plot_format(path)
-    figure = draw_coverage_heatmap(indicators)
+    figure = draw_coverage_heatmap(indicators, narrow=narrow)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # the format given: matplotlib adds no extension; tight: the legend below is kept whole
-    figure.savefig(path, dpi=110, format=fmt, bbox_inches="tight")
+    figure.savefig(path, dpi=100 if narrow else 110, format=fmt, bbox_inches="tight")
     plt.close(figure)
     return path
 

@@ -352,12 +352,10 @@ return {alt: img.alt, natural: [img.naturalWidth, img.naturalHeight], shown: [r.
 """
 
 
-def test_plots_show_on_the_analysis_page_without_a_click(ui_server, browser):
-    outputs = ui_server.home / "outputs"
-    expected = {p.stem for p in outputs.glob("*.png")
-                if not p.name.endswith(".narrow.png") and p.stem != "coverage_heatmap"}
-    assert {"key_terms_vs_published", "coefficients_vs_published", "mediation_paths", "ic_tu_by_region"} <= expected
-    browser.get(f"{ui_server.base_url}/assets/analysis/estimates")
+def _plots_shown_in_place(ui_server, browser, asset: str, expected: set[str], screenshot: set[str]) -> None:
+    """Every image in `expected` (by its alt text) is loaded on the asset's page without a click,
+    drawn at its own size, not in a dialog, inside the viewport once scrolled to, not cut."""
+    browser.get(f"{ui_server.base_url}/assets/{asset}")
 
     def loaded_plots(driver):
         images = driver.find_elements(By.CSS_SELECTOR, "img[src^='/logs/provpanel_images/']")
@@ -367,8 +365,8 @@ def test_plots_show_on_the_analysis_page_without_a_click(ui_server, browser):
     try:
         images = WebDriverWait(browser, PAGE_TIMEOUT, poll_frequency=0.5).until(loaded_plots)
     except TimeoutException:
-        shot = save_screenshot(browser, "failed_analysis_plots.png")
-        raise AssertionError(f"the analysis page shows no plot of {sorted(expected)} ({shot})\n"
+        shot = save_screenshot(browser, f"failed_plots_{asset.replace('/', '_')}.png")
+        raise AssertionError(f"the page of {asset} shows no plot of {sorted(expected)} ({shot})\n"
                              f"{ui_server.log_tail(2000)}") from None
     assert not browser.find_elements(By.CSS_SELECTOR, "[role='dialog']"), "a dialog is open"
     for image in images:
@@ -377,9 +375,22 @@ def test_plots_show_on_the_analysis_page_without_a_click(ui_server, browser):
         assert 0 <= placed["left"] < placed["right"] <= placed["viewport"][0], placed
         assert 0 <= placed["top"] < placed["viewport"][1], placed  # in the viewport once scrolled to
         assert not placed["cut"], placed
-        if placed["alt"] in ("key_terms_vs_published", "ic_tu_by_region"):
-            png = save_screenshot(browser, f"analysis_plot_{placed['alt']}.png")
+        if placed["alt"] in screenshot:
+            png = save_screenshot(browser, f"{asset.split('/')[0]}_plot_{placed['alt'].replace(' ', '_')}.png")
             assert png.stat().st_size > MIN_SCREENSHOT_BYTES
+
+
+def test_plots_show_on_the_analysis_page_without_a_click(ui_server, browser):
+    outputs = ui_server.home / "outputs"
+    expected = {p.stem for p in outputs.glob("*.png")
+                if not p.name.endswith(".narrow.png") and p.stem != "coverage_heatmap"}
+    assert {"key_terms_vs_published", "coefficients_vs_published", "mediation_paths", "ic_tu_by_region"} <= expected
+    _plots_shown_in_place(ui_server, browser, "analysis/estimates", expected,
+                          {"key_terms_vs_published", "ic_tu_by_region"})
+
+
+def test_the_coverage_heat_map_shows_on_its_page_without_a_click(ui_server, browser):
+    _plots_shown_in_place(ui_server, browser, "reports/coverage", {"coverage heat map"}, {"coverage heat map"})
 
 
 LAUNCH_CHECK = """mutation Launch($params: ExecutionParams!) { launchPipelineExecution(executionParams: $params) {
