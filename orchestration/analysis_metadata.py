@@ -119,8 +119,26 @@ def headline(estimates: pd.DataFrame, fit: pd.DataFrame, *, models=HEADLINE_MODE
             values[f"r2_within_model_{model_id}"] = float(r2)
     text = "\n".join(lines)
     if notes:
-        text += "\n\n" + "\n".join(f"- {note}" for note in notes)
+        full = text + "\n\n" + "\n".join(f"- {note}" for note in notes)
+        # the UI shows Markdown in place only under 1,000 characters: past that, the variables each
+        # model lacks, and where the whole reasons are
+        text = full if len(full) < UI_INLINE_MARKDOWN else text + "\n\n" + "\n".join(
+            [f"- {_lacking(note)}" for note in notes]
+            + ["- why, and what to fetch next: the coverage report (reports/coverage, `provpanel coverage`)"])
     return text, values
+
+
+UI_INLINE_MARKDOWN = 1000  # Dagster's UI puts longer Markdown metadata behind "[Show Markdown]"
+
+
+def _lacking(note: str) -> str:
+    """'Model 2: not estimable: TU: x has ...; IC: y has ...' as 'Model 2: lacks TU, IC' (the
+    variables, upper-case names, lead each part of the reason)."""
+    import re
+
+    model, _, reason = note.partition(": ")
+    variables = re.findall(r"(?:^|; )(?:not estimable: )?([A-Z][A-Za-z0-9_]*): ", reason)
+    return f"{model}: lacks {', '.join(dict.fromkeys(variables))}" if variables else note
 
 
 def _cell(value, kind: str):

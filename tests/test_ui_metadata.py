@@ -45,6 +45,19 @@ def test_headline_says_when_a_model_is_not_estimable():
     assert "ic_model_2" not in values and "ic_model_1" in values
 
 
+def test_a_long_reason_keeps_the_headline_in_place_and_names_what_is_lacking():
+    """On a partial real edition the reasons run to 1,000 characters: the headline then names the
+    variables each model lacks and points to the coverage report, so the UI still shows it."""
+    estimates, fit = _results(model_2_estimable=False)
+    long_reason = ("not estimable: TU: exchange_rate has no observations for 2015-2021; exports, imports have "
+                   "no observations for 2001-2021; IC: va_tertiary has no observations for 2001-2020; "
+                   + "; ".join(f"FMA_tv: indicator_{i} has no observations for 2001-2021" for i in range(30)))
+    fit["not_estimable_reason"] = [long_reason, None]
+    text, _ = headline(estimates, fit)
+    assert len(text) < 1000
+    assert "- Model 2: lacks TU, IC, FMA_tv" in text and "coverage report" in text
+
+
 def test_frame_table_keeps_the_named_columns_in_the_papers_model_order():
     frame = pd.DataFrame({"model_id": ["10", "2", "1"], "estimate": [1.0, 2.0, None], "noise": [1, 2, 3]})
     table = frame_table(frame, {"model_id": ("string", "Model"), "estimate": ("float", "Coefficient")})
