@@ -176,7 +176,8 @@ def analysis_metadata(name: str, results, *, settings_line: str) -> dict:
     if name in ("estimates", "fit"):
         text, values = headline(results.estimates, results.fit)
         metadata["headline"] = MetadataValue.md(text)
-        metadata.update({key: MetadataValue.float(value) for key, value in values.items()})
+        # rounded for reading like the tables' cells (analysis.estimates keeps full precision)
+        metadata.update({key: MetadataValue.float(rounded(value, READING_DIGITS)) for key, value in values.items()})
     if name == "estimates":
         key_rows = results.estimates[results.estimates["term"].isin(KEY_TERMS)]
         metadata["key_terms"] = frame_table(key_rows, ESTIMATE_TABLE_COLUMNS)

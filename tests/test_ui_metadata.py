@@ -174,3 +174,18 @@ def test_a_failing_panel_row_reads_without_float_noise():
                                                "share_of_something": 0.30000000000000004}])
     [line] = failing_cell_lines(SuiteOutcome("province_year_panel", False, [failed]), con=None)
     assert line.endswith("province_code=44, year=2005, share_of_something=0.3")
+
+
+def test_the_headline_numbers_of_the_estimates_asset_are_rounded_for_reading():
+    """ic_model_1 reads 0.7358, not 0.7357605470404276; analysis.estimates keeps every digit."""
+    from analysis.run import run_all
+    from analysis.simulate import simulate_panel
+    from orchestration.analysis_metadata import READING_DIGITS, analysis_metadata
+
+    results = run_all(simulate_panel(seed=4), bootstrap_reps=19, seed=9)
+    metadata = analysis_metadata("estimates", results, settings_line="")
+    estimate = float(results.estimates.query("model_id == '1' and term == 'ic'")["estimate"].iloc[0])
+    assert metadata["ic_model_1"].value == float(f"{estimate:.{READING_DIGITS}g}") != estimate
+    floats = [v.value for v in metadata.values() if type(v).__name__ == "FloatMetadataValue"]
+    assert floats and all(len(repr(abs(v)).replace("0.", "").lstrip("0").replace(".", "")) <= READING_DIGITS
+                          for v in floats), floats
