@@ -124,7 +124,7 @@ def headline(estimates: pd.DataFrame, fit: pd.DataFrame, *, models=HEADLINE_MODE
         # model lacks, and where the whole reasons are
         text = full if len(full) < UI_INLINE_MARKDOWN else text + "\n\n" + "\n".join(
             [f"- {_lacking(note)}" for note in notes]
-            + ["- why, and what to fetch next: the coverage report (reports/coverage, `provpanel coverage`)"])
+            + ["- why, and what to fetch: the coverage report"])  # reports/coverage, `provpanel coverage`
     return text, values
 
 
