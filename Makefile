@@ -18,7 +18,17 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# A DuckDB 1.1 client beside it (what many R and DBeaver installs still have): the test that the
+# published snapshot opens in old clients (tests/test_snapshot_old_clients.py) runs it, so no
+# test reaches the network. pytz: 1.1's Python client needs it for TIMESTAMPTZ.
+OLD_DUCKDB := $(VENV)/duckdb-1.1
+OLD_DUCKDB_PINS := duckdb==1.1.3 pytz==2026.6
+$(OLD_DUCKDB)/.installed:
+	$(PYTHON) -m venv $(OLD_DUCKDB)
+	$(OLD_DUCKDB)/bin/pip install --quiet --disable-pip-version-check $(OLD_DUCKDB_PINS)
+	touch $@
+
+install: $(STAMP) $(OLD_DUCKDB)/.installed
 
 # Quickstart 1: install and build the bundled synthetic sample end to end.
 demo: install

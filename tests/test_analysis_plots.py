@@ -231,6 +231,24 @@ def test_trends_on_a_partial_panel_stay_on_its_years_and_say_no_data(panel):
     assert drawn == {last}
 
 
+def test_trend_lines_are_the_regions_means_by_year(panel):
+    """Each region's line is the mean over its provinces, year by year, of the variable its
+    panel names, read back from the drawn lines (a line of another variable or region, or a
+    sum instead of a mean, would fail)."""
+    figure = trends_by_region_figure(panel)
+    for axes, variable in zip(figure.axes, ("ic", "tu")):
+        assert axes.get_title().startswith(f"{variable.upper()} by region")
+        drawn = {line.get_label(): dict(zip(line.get_xdata(), line.get_ydata())) for line in axes.get_lines()}
+        regions = sorted(panel["region"].unique())
+        assert sorted(drawn) == regions
+        for region in regions:
+            rows = panel[panel["region"] == region]
+            means = {year: rows.loc[rows["year"] == year, variable].sum() / (rows["year"] == year).sum()
+                     for year in sorted(rows["year"].unique())}
+            assert list(drawn[region]) == list(means), region
+            assert list(drawn[region].values()) == pytest.approx(list(means.values()), rel=1e-12), region
+
+
 def test_trends_with_values_say_nothing_is_missing(panel):
     figure = trends_by_region_figure(panel)
     assert all(not _texts(axes) for axes in figure.axes)

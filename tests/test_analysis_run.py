@@ -12,12 +12,17 @@ import pytest
 from analysis.compare import COMPARISON_COLUMNS
 from analysis.estimate import fit_model
 from analysis.mediation import MEDIATION_COLUMNS
-from analysis.plots import plot_coefficients, plot_trends_by_region
+from analysis.plots import (
+    all_terms_figure,
+    key_terms_figure,
+    mediation_figure,
+    plot_coefficients,
+    plot_trends_by_region,
+    trends_by_region_figure,
+)
 from analysis.run import ESTIMATE_COLUMNS, FIT_COLUMNS, run_all
 from analysis.simulate import simulate_panel
 from analysis.specs import get_spec
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -108,18 +113,39 @@ def test_break_year_setting_and_skipped_variants(panel):
     assert list(result.mediation["mediator"]) == ["te"]
 
 
+def _assert_png_draws(png, figure) -> None:
+    """The PNG holds the pixels of `figure` (whose drawn points tests/test_analysis_plots.py
+    reads back) rendered as the plots are saved, not merely some image."""
+    import io
+
+    import matplotlib.image
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, dpi=120, format="png")
+    plt.close(figure)
+    buffer.seek(0)
+    expected = matplotlib.image.imread(buffer, format="png")
+    drawn = matplotlib.image.imread(str(png))
+    assert drawn.shape == expected.shape, (png.name, drawn.shape, expected.shape)
+    assert np.array_equal(drawn, expected), f"{png.name}: not the figure's pixels"
+
+
 def test_write_outputs_and_plots(outputs, panel, tmp_path):
     written = outputs.write_outputs(tmp_path / "out")
     names = {path.name for path in written}
     for suffix in ("md", "tex", "html", "csv"):
         assert f"table_1.{suffix}" in names and f"table_4.{suffix}" in names
     coefficient_plot = tmp_path / "out" / "coefficients_vs_published.png"
-    assert coefficient_plot.read_bytes()[:8] == PNG_MAGIC
+    _assert_png_draws(coefficient_plot, all_terms_figure(outputs.comparison, our_ci=outputs.estimates))
+    _assert_png_draws(tmp_path / "out" / "key_terms_vs_published.png",
+                      key_terms_figure(outputs.comparison, our_ci=outputs.estimates))
+    _assert_png_draws(tmp_path / "out" / "mediation_paths.png", mediation_figure(outputs.mediation))
     trend_plot = plot_trends_by_region(panel, tmp_path / "trends.png")
     assert trend_plot == tmp_path / "trends.png"
-    assert trend_plot.read_bytes()[:8] == PNG_MAGIC
+    _assert_png_draws(trend_plot, trends_by_region_figure(panel))
     only_model_2 = outputs.comparison[outputs.comparison["model_id"] == "2"]
-    assert plot_coefficients(only_model_2, tmp_path / "m2.png").stat().st_size > 1000
+    _assert_png_draws(plot_coefficients(only_model_2, tmp_path / "m2.png"), all_terms_figure(only_model_2))
 
 
 def test_package_import_stays_light():

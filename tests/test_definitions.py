@@ -27,8 +27,13 @@ def test_definitions_load_with_every_layer(tmp_path, monkeypatch):
     assert any(k.path[0] == "intermediate" for k in keys)
     check_keys = {(c.asset_key, c.name) for c in repo.asset_graph.asset_check_keys}
     assert (AssetKey(["marts", "province_panel"]), "panel_suite") in check_keys
-    assert defs.resolve_job_def("ingest_edition").partitions_def is not None
-    assert defs.resolve_job_def("build_panel") is not None
+    # the ingest runs per edition on the raw assets; build_panel runs everything after them
+    ingest = defs.resolve_job_def("ingest_edition")
+    assert ingest.partitions_def.name == "editions"
+    raw = set(ingest.asset_layer.selected_asset_keys)
+    assert {AssetKey(["raw", "extract_values"]), AssetKey(["raw", "editions"])} <= raw
+    assert {key.path[0] for key in raw} == {"raw"}
+    assert set(defs.resolve_job_def("build_panel").asset_layer.selected_asset_keys) == keys - raw
 
 
 def test_the_code_location_loads_as_the_ui_loads_it():

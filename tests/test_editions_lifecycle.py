@@ -312,13 +312,20 @@ def test_remove_edition_job_clears_every_raw_table_and_the_partition(workspace):
         resources={"paths": ProvpanelPaths(home=str(home), editions=str(editions))},
         run_config={"ops": {"remove_stored_edition_op": {"config": {"edition": "second"}}}})
     assert not unknown.success
+    failure = next(e for e in unknown.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.event_specific_data.user_failure_data.description == (
+        "no stored edition 'second'; stored editions: first (`provpanel editions` lists them)")
 
 
 def test_remove_job_and_its_rebuild_sensor_are_in_the_code_location(tmp_path, monkeypatch):
     monkeypatch.setenv("PROVPANEL_HOME", str(tmp_path))
     from orchestration.definitions import defs
 
-    assert defs.resolve_job_def("remove_edition") is not None
+    # the job of that name runs the removal, configured by the edition's name
+    remove = defs.resolve_job_def("remove_edition")
+    assert remove.graph.node_names() == ["remove_stored_edition_op"]
+    op_config = remove.run_config_schema.config_type.fields["ops"].config_type.fields["remove_stored_edition_op"]
+    assert set(op_config.config_type.fields["config"].config_type.fields) == {"edition"}
     assert defs.get_sensor_def("panel_after_remove_sensor").job_name == "build_panel"
 
 

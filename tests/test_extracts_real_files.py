@@ -7,47 +7,20 @@ import io
 
 import openpyxl
 import pytest
-from cli_helpers import run_provpanel
+from cli_helpers import NBS_REAL_DIR, run_provpanel
+from real_editions import REAL_DOWNLOADS, REAL_FILES, write_real_editions
 
-from provpanel.config import REPO_ROOT
 from provpanel.extracts import ExtractValue, detect_format, read_extract
 
 pytestmark = pytest.mark.real_data  # reads ../shared/data/nbs_real/ in place
 
-NBS_REAL = REPO_ROOT.parent / "shared" / "data" / "nbs_real"
-
-# What the manifest would say for each file: the indicator where the file has none.
-FILE_ARGUMENTS: dict[str, dict] = {
-    "gdp_1993-2017_first-release.csv": {},
-    "patents_granted_2011-2025.csv": {"indicator": "patents_granted", "unit": "件"},
-    "fiscal_expenditure_2011-2025.csv": {"indicator": "fiscal_expenditure", "unit": "亿元"},
-    "gdp_by_sector_2021.csv": {},
-    "urban_unit_employment_2006-2025.csv": {},
-    "population_en_2010-2019.csv": {"indicator": "population", "unit": "万人"},
-    "provincial_workbook_1985-2018.xlsx": {
-        "sheets": {
-            "GDP": {"indicator": "gdp", "unit": "亿元"},
-            "employment ": {"indicator": "employment", "unit": "万人"},
-        }
-    },
-    # an R data file: the frame states its unit (件); the breakdown's total (合计) is read
-    "patents_granted_sst_yearbook_2010-2023.rda": {"indicator": "patents_granted"},
-    "trade_total_portal_api_2016-2024.csv": {},
-}
-# National tables (province code 00 only): read like the others, checked apart.
-NATIONAL_FILES: dict[str, dict] = {"exchange_rate_national_1978-2014.csv": {}}
-EXPECTED_FORMATS = {
-    "gdp_1993-2017_first-release.csv": "portal_classic",
-    "patents_granted_2011-2025.csv": "portal_current",
-    "fiscal_expenditure_2011-2025.csv": "portal_current",
-    "gdp_by_sector_2021.csv": "cross_section",
-    "urban_unit_employment_2006-2025.csv": "portal_classic",
-    "population_en_2010-2019.csv": "english",
-    "provincial_workbook_1985-2018.xlsx": "workbook",
-    "patents_granted_sst_yearbook_2010-2023.rda": "rdata",
-    "trade_total_portal_api_2016-2024.csv": "portal_long",
-    "exchange_rate_national_1978-2014.csv": "national_table",
-}
+# The one catalogue (tests/real_editions.py): what the manifest says for each file, the
+# format it is detected as. National tables (province code 00 only) are read like the others,
+# checked apart.
+NATIONAL_FILES: dict[str, dict] = {real.name: real.entry for real in REAL_DOWNLOADS
+                                   if real.detected_format == "national_table"}
+FILE_ARGUMENTS: dict[str, dict] = {real.name: real.entry for real in REAL_DOWNLOADS if real.name not in NATIONAL_FILES}
+EXPECTED_FORMATS = {real.name: real.detected_format for real in REAL_DOWNLOADS}
 ALL_PROVINCES = {
     "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
@@ -57,7 +30,7 @@ ALL_PROVINCES = {
 @pytest.fixture(scope="module")
 def real_values() -> dict[str, list[ExtractValue]]:
     return {
-        name: read_extract(NBS_REAL / name, **kwargs) for name, kwargs in FILE_ARGUMENTS.items()
+        name: read_extract(NBS_REAL_DIR / name, **kwargs) for name, kwargs in FILE_ARGUMENTS.items()
     }
 
 
@@ -72,16 +45,26 @@ def value_of(values, province, year, indicator) -> ExtractValue:
 
 
 def test_every_real_file_is_covered():
-    data_files = {p.name for p in NBS_REAL.iterdir()
+    data_files = {p.name for p in NBS_REAL_DIR.iterdir()
                   if p.suffix in {".csv", ".xlsx", ".xls", ".rda", ".rds", ".dta", ".parquet"}}
     assert data_files == set(FILE_ARGUMENTS) | set(NATIONAL_FILES)
+
+
+@pytest.mark.parametrize("real", REAL_DOWNLOADS, ids=lambda real: real.name)
+def test_each_file_holds_the_years_the_catalogue_states_and_was_published_after(real):
+    values = read_extract(NBS_REAL_DIR / real.name, **real.entry)
+    years = {v.year for v in values if v.in_catalog or real.edition is None}
+    assert (min(years), max(years)) == real.years
+    assert years == set(range(real.years[0], real.years[1] + 1)), sorted(set(range(*real.years)) - years)
+    if real.published is not None:  # an edition cannot be published before the last year it holds ends
+        assert int(real.published[:4]) > real.years[1], (real.name, real.published, real.years)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_FORMATS))
 def test_format_detected_by_content(name, tmp_path):
     # Real downloads all share one name: detection must not look at it.
     renamed = tmp_path / "分省年度数据 (3).csv"
-    renamed.write_bytes((NBS_REAL / name).read_bytes())
+    renamed.write_bytes((NBS_REAL_DIR / name).read_bytes())
     assert detect_format(renamed) == EXPECTED_FORMATS[name]
 
 
@@ -166,7 +149,7 @@ def test_workbook_sheets(real_values):
 
 def test_workbook_exchange_rate_converts_to_cny_per_100_usd():
     values = read_extract(
-        NBS_REAL / "provincial_workbook_1985-2018.xlsx",
+        NBS_REAL_DIR / "provincial_workbook_1985-2018.xlsx",
         sheet="exchange rate(USD_CNY)",
         indicator="exchange_rate",
         unit="元/美元",
@@ -186,7 +169,7 @@ def test_provenance_points_at_the_text_cell(real_values):
         ("gdp_by_sector_2021.csv", "65", 2021, "gdp"),
     ]:
         cell = value_of(real_values[name], province, year, indicator)
-        raw = (NBS_REAL / name).read_bytes()
+        raw = (NBS_REAL_DIR / name).read_bytes()
         text = raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("gb18030")
         line = text.splitlines()[cell.source_row - 1]
         fields = next(csv.reader(io.StringIO(line)))
@@ -196,7 +179,7 @@ def test_provenance_points_at_the_text_cell(real_values):
 
 def test_provenance_points_at_the_workbook_cell(real_values):
     cell = value_of(real_values["provincial_workbook_1985-2018.xlsx"], "53", 2017, "gdp")
-    book = openpyxl.load_workbook(NBS_REAL / "provincial_workbook_1985-2018.xlsx", read_only=True)
+    book = openpyxl.load_workbook(NBS_REAL_DIR / "provincial_workbook_1985-2018.xlsx", read_only=True)
     try:
         sheet = book["GDP"]
         rows = list(sheet.iter_rows(min_row=1, values_only=True))
@@ -225,8 +208,8 @@ def test_sst_yearbook_rda_reads_the_total_of_the_breakdown(real_values):
 def test_sst_yearbook_rda_provenance_is_the_frame_row():
     import pyreadr
 
-    frame = pyreadr.read_r(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda")["RDPatentAuthority"]
-    values = read_extract(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda",
+    frame = pyreadr.read_r(NBS_REAL_DIR / "patents_granted_sst_yearbook_2010-2023.rda")["RDPatentAuthority"]
+    values = read_extract(NBS_REAL_DIR / "patents_granted_sst_yearbook_2010-2023.rda",
                           indicator="patents_granted")
     cell = value_of(values, "11", 2021, "patents_granted")
     row = frame.iloc[cell.source_row - 1]
@@ -237,9 +220,9 @@ def test_sst_yearbook_rda_provenance_is_the_frame_row():
 
 
 def test_sst_yearbook_rda_another_breakdown_value_on_request():
-    values = read_extract(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda",
+    values = read_extract(NBS_REAL_DIR / "patents_granted_sst_yearbook_2010-2023.rda",
                           indicator="patents_granted", breakdown={"value": "发明"})
-    total = read_extract(NBS_REAL / "patents_granted_sst_yearbook_2010-2023.rda",
+    total = read_extract(NBS_REAL_DIR / "patents_granted_sst_yearbook_2010-2023.rda",
                          indicator="patents_granted")
     invention = value_of(values, "11", 2021, "patents_granted")
     assert invention.value < value_of(total, "11", 2021, "patents_granted").value
@@ -254,14 +237,14 @@ def test_portal_api_long_table_trade_in_thousand_usd(real_values):
     assert value_of(values, "44", 2016, "trade_total").value == pytest.approx(95_529_800.7)
     assert {v.indicator for v in values} == {"trade_total"}
     assert {v.year for v in values} == set(range(2016, 2025))
-    line = (NBS_REAL / "trade_total_portal_api_2016-2024.csv").read_text(encoding="utf-8-sig").splitlines()[
+    line = (NBS_REAL_DIR / "trade_total_portal_api_2016-2024.csv").read_text(encoding="utf-8-sig").splitlines()[
         beijing.source_row - 1]
     assert line.split(",")[beijing.source_col - 1] == "470960000.0"
     assert line.split(",")[3] == "110000"
 
 
 def test_national_exchange_rate_table():
-    values = read_extract(NBS_REAL / "exchange_rate_national_1978-2014.csv")
+    values = read_extract(NBS_REAL_DIR / "exchange_rate_national_1978-2014.csv")
     assert {v.province_code for v in values} == {"00"}
     for year, expected in [(2001, 827.7), (2008, 694.51), (2014, 614.28)]:
         rate = value_of(values, "00", year, "exchange_rate")
@@ -286,7 +269,7 @@ def test_provpanel_parse_the_new_real_files(tmp_path):
             ("11", "2021", "trade_total", "47096000.0"), ("44", "2016", "trade_total", "95529800.7")],
     }
     for (name, *options), cells in expected.items():
-        completed = run_provpanel(["parse", str(NBS_REAL / name), *options], home=tmp_path)
+        completed = run_provpanel(["parse", str(NBS_REAL_DIR / name), *options], home=tmp_path)
         assert completed.returncode == 0, completed.stderr
         rows = {tuple(row[:4]) for row in csv.reader(io.StringIO(completed.stdout))}
         for cell in cells:
@@ -295,7 +278,6 @@ def test_provpanel_parse_the_new_real_files(tmp_path):
 
 def test_an_edition_of_the_new_real_files_is_stored_with_provenance(tmp_path):
     import duckdb
-    from real_editions import REAL_FILES, write_real_editions
 
     from provpanel.ingest import prepare_edition, store_edition
 

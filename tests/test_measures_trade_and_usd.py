@@ -20,17 +20,43 @@ def warehouse(sample_build):
     con.close()
 
 
-def _observed_usd(con, indicator: str) -> pd.DataFrame:
-    """Published values of one USD series (10k USD, before any filling) and the published rates."""
+# The units the sample's files print USD series and the exchange rate in, read here from the
+# printed text: the expected values below never come from the models that convert.
+USD_PER_PRINTED_UNIT = {"千美元": 1e3, "万美元": 1e4, "10k USD": 1e4, "亿美元": 1e8}
+CNY_PER_100USD_PRINTED_UNITS = {"元/100美元"}
+
+
+def _printed_cells(con, indicator: str) -> pd.DataFrame:
+    """Per province and year, the cell the vintage policy (latest edition) takes: its printed
+    text and unit, as raw.extract_values recorded them from the file."""
     return con.execute(
-        """select province_code, year, value from intermediate.int_indicators_in_catalog_unit
-           where indicator = ? and value is not null order by province_code, year""", [indicator]).df()
+        """select province_code, year, source_value, source_unit from (
+               select v.province_code, v.year, v.source_value, v.source_unit,
+                      row_number() over (partition by v.province_code, v.year
+                                         order by e.published desc, v.edition desc, v.file, v.source_row) as pick
+               from raw.extract_values v join raw.editions e using (edition)
+               where v.indicator = ? and v.value is not null)
+           where pick = 1 order by province_code, year""", [indicator]).df()
+
+
+def _observed_usd(con, indicator: str) -> pd.DataFrame:
+    """Published values of one USD series in USD, from the printed text and unit."""
+    cells = _printed_cells(con, indicator)
+    unknown = set(cells["source_unit"]) - set(USD_PER_PRINTED_UNIT)
+    assert not unknown, f"{indicator}: printed in {unknown}, not in USD_PER_PRINTED_UNIT"
+    usd = cells["source_value"].str.replace(",", "").astype(float) * cells["source_unit"].map(USD_PER_PRINTED_UNIT)
+    return pd.DataFrame({"province_code": cells["province_code"], "year": cells["year"], "usd": usd})
 
 
 def _published_rates(con) -> dict[int, float]:
-    rates = con.execute("""select year, value from intermediate.int_indicators_in_catalog_unit
-                           where indicator = 'exchange_rate' and province_code = '00'""").df()
-    return dict(zip(rates["year"].astype(int), rates["value"], strict=True))
+    """CNY per 100 USD by year, from the printed national rate."""
+    cells = _printed_cells(con, "exchange_rate")
+    assert set(cells["province_code"]) == {"00"} and set(cells["source_unit"]) <= CNY_PER_100USD_PRINTED_UNITS
+    return dict(zip(cells["year"].astype(int), cells["source_value"].astype(float), strict=True))
+
+
+def _cny_100m(usd: float, cny_per_100usd: float) -> float:
+    return usd * cny_per_100usd / 100 / 1e8
 
 
 def test_guangdong_2001_tu_uses_the_observed_trade_total(warehouse):
@@ -40,7 +66,7 @@ def test_guangdong_2001_tu_uses_the_observed_trade_total(warehouse):
     row = warehouse.execute(
         "select tu, gdp, trade_cny, uses_trade_split, exports_cny, imports_cny from marts.province_year_panel "
         "where province_code = ? and year = 2001", [GUANGDONG]).df().iloc[0]
-    expected_trade = published["value"].iloc[0] * _published_rates(warehouse)[2001] / 1e6
+    expected_trade = _cny_100m(published["usd"].iloc[0], _published_rates(warehouse)[2001])
     assert not row["uses_trade_split"]
     assert row["trade_cny"] == pytest.approx(expected_trade, rel=1e-12)
     assert row["tu"] == pytest.approx(expected_trade / row["gdp"], rel=1e-12)
@@ -85,7 +111,7 @@ def test_filled_usd_years_are_interpolated_in_usd_and_converted_at_their_own_rat
         published = _observed_usd(warehouse, indicator)
         for row in group.itertuples():
             series = published[published.province_code == row.province_code]
-            usd = np.interp(row.year, series["year"].to_numpy(float), series["value"].to_numpy(float))
-            assert row.value == pytest.approx(usd * rates[row.year] / 1e6, rel=1e-12), (indicator, row)
+            usd = np.interp(row.year, series["year"].to_numpy(float), series["usd"].to_numpy(float))
+            assert row.value == pytest.approx(_cny_100m(usd, rates[row.year]), rel=1e-9), (indicator, row)
             checked += 1
     assert checked == len(cells)

@@ -131,7 +131,13 @@ def test_fdi_partial_coverage_reports_it(fdi_partial):
     assert "**Smallest set that makes Models 1 and 2 estimable** (1): fdi_actual." in completed.stdout
     # the coverage asset ran in the build: its report and heat map are in the outputs
     assert FDI_REASON in (home / "outputs" / "coverage.md").read_text(encoding="utf-8")
-    assert (home / "outputs" / "coverage_heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from heatmap_pixels import assert_heat_map_draws
+
+    with duckdb.connect(str(home / "published" / "provpanel.duckdb"), read_only=True) as con:
+        indicators = con.execute("select * from marts.indicator_coverage").df()
+    fdi = indicators.query("indicator == 'fdi_actual'").set_index("year").sort_index()
+    assert list(fdi.loc[2001:2009, "n_missing"]) == [30] * 9  # the blanked years, drawn as missing cells
+    assert_heat_map_draws(home / "outputs" / "coverage_heatmap.png", indicators)
     long = run_provpanel(["coverage", "--format", "csv"], home=home)
     rows = [line.split(",") for line in long.stdout.splitlines()[1:]]
     fdi_2005 = next(row for row in rows if row[0] == "fdi_actual" and row[2] == "2005")

@@ -17,7 +17,7 @@ import pytest
 from cli_helpers import PROVPANEL_BIN, copy_home, provpanel_env, run_provpanel
 
 from provpanel.panel_digest import panel_digest, published_digest
-from provpanel.publish import publish, published_path
+from provpanel.publish import current_version, publish, published_dir, published_path
 
 
 def _sha256(path) -> str:
@@ -30,6 +30,21 @@ def _panel_digest(path) -> str:
     with duckdb.connect(str(path), read_only=True) as con:
         assert digest is not None and panel_digest(con)[0] == digest
     return digest
+
+
+def _one_version_seen(home) -> tuple:
+    """(version folder, panel digest, Parquet file names) of what analysts open: the DuckDB file
+    and the Parquet copies must resolve into one and the same version folder, `current`, and its
+    Parquet panel must hold the rows the DuckDB file holds (the same digest)."""
+    version = current_version(home)
+    assert published_path(home).resolve().parent == version, (published_path(home).resolve(), version)
+    assert (published_dir(home) / "parquet").resolve() == version / "parquet", version
+    digest = _panel_digest(published_path(home))
+    parquet_panel = version / "parquet" / "province_year_panel.parquet"
+    assert parquet_panel.is_file(), f"{version}: a DuckDB file without its Parquet panel"
+    with duckdb.connect() as con:
+        assert panel_digest(con, f"'{parquet_panel}'")[0] == digest, f"{version}: Parquet panel differs"
+    return version, digest, sorted(path.name for path in (version / "parquet").glob("*.parquet"))
 
 
 def test_snapshot_holds_panel_analysis_and_documentation(sample_build):
@@ -225,11 +240,12 @@ def test_build_killed_at_any_moment_leaves_snapshot_intact(forced_build_under_re
     home, returncode, err, _, _ = forced_build_under_readers
     assert returncode == 0, err  # the forced build under readers
     snapshot = published_path(home)
-    digest_before = _panel_digest(snapshot)
+    version_before, digest_before, parquet_files = _one_version_seen(home)
     env = provpanel_env(home)
     for moment in _kill_moments(home):
         reached = _kill_moments(home)[moment]  # judged against the home as this build finds it
         sha_before = _sha256(snapshot)
+        version_before = current_version(home)
         build = subprocess.Popen([PROVPANEL_BIN, "build", "--force"], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True, start_new_session=True)
         lines: list[str] = []
@@ -246,10 +262,15 @@ def test_build_killed_at_any_moment_leaves_snapshot_intact(forced_build_under_re
             os.killpg(build.pid, signal.SIGKILL)  # the build and its dbt subprocesses
             build.wait(timeout=30)
             reader.join(timeout=30)
-        # the published file is either untouched or a complete new version
-        assert _sha256(snapshot) == sha_before or _panel_digest(snapshot) == digest_before, moment
-        assert _panel_digest(snapshot) == digest_before, moment
+        # the DuckDB file and the Parquet copies are one version: the old one, untouched, or (killed
+        # once `current` is switched) a complete new one; never the one file new, the other old
+        version, digest, parquet = _one_version_seen(home)
+        assert (digest, parquet) == (digest_before, parquet_files), moment
+        if moment == "just after the switch to the new version":
+            assert version != version_before, moment
+        else:
+            assert (version, _sha256(snapshot)) == (version_before, sha_before), moment
     final = run_provpanel(["build", "--quiet"], home=home)
     assert final.returncode == 0, final.stderr
-    assert _panel_digest(snapshot) == digest_before
+    assert _one_version_seen(home)[1:] == (digest_before, parquet_files)
     assert [p.name for p in snapshot.parent.rglob("*.tmp")] == []

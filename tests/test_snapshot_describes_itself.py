@@ -92,11 +92,17 @@ def test_guangdong_2001_tu_is_traced_to_the_cells_it_was_read_from(snapshot):
             [row["edition"], row["file"], int(row["source_row"]), int(row["source_col"]), row["sheet"],
              row["indicator"]]).fetchone()
         assert stored == (pytest.approx(row["published_value"]), row["published_unit"])
-    # a USD series: the published figure converted at the year's published rate
-    trade_total = inputs["trade_total"]
-    if trade_total["fill_method"] == "observed" and trade_total["catalog_unit"] == "usd_10k":
-        rate = inputs["exchange_rate"]["value"]
-        assert trade_total["value"] == pytest.approx(trade_total["catalog_unit_value"] * rate / 1e6, rel=1e-12)
+    # a USD series: the figure printed in its file converted at the rate printed in the rate's
+    # file, both read here from the cells named (not from the values the build computed)
+    trade_total, rate = inputs["trade_total"], inputs["exchange_rate"]
+    assert (trade_total["fill_method"], trade_total["catalog_unit"]) == ("observed", "usd_10k")
+    assert (trade_total["source_unit"], rate["source_unit"]) == ("千美元", "元/100美元")
+    printed = {name: float(_cell_text(SAMPLE_EDITIONS_DIR / row["edition"] / row["file"], row["sheet"],
+                                      int(row["source_row"]), int(row["source_col"])))
+               for name, row in (("usd_thousands", trade_total), ("cny_per_100usd", rate))}
+    cny_100m = printed["usd_thousands"] * 1_000 * printed["cny_per_100usd"] / 100 / 1e8
+    assert trade_total["value"] == pytest.approx(cny_100m, rel=1e-9)
+    assert trade_total["unit"] == "cny_100m"
 
 
 def test_a_filled_cell_names_the_observed_years_it_was_filled_from(snapshot):

@@ -1,17 +1,20 @@
 """The published snapshot opens in DuckDB 1.1 clients (many R and DBeaver installs), not only
-in the pipeline's own duckdb: checked with duckdb 1.1.3 in a separate virtual environment."""
+in the pipeline's own duckdb: checked with duckdb 1.1 in the separate virtual environment that
+`make install` puts beside the project's (Makefile: OLD_DUCKDB), so no test reaches the network."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from provpanel.publish import published_path
 
-OLD_CLIENT_PINS = ["duckdb==1.1.3", "pytz==2026.6"]  # pytz: 1.1's Python client needs it for TIMESTAMPTZ
+# made by `make install` inside the venv the tests run in (Makefile: OLD_DUCKDB)
+OLD_DUCKDB_PYTHON = Path(sys.prefix) / "duckdb-1.1" / "bin" / "python"
 
 READ_SCRIPT = r"""
 import json, sys, duckdb
@@ -32,14 +35,9 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def old_duckdb_python(tmp_path_factory):
-    venv = tmp_path_factory.mktemp("duckdb-1.1")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                *OLD_CLIENT_PINS], capture_output=True, text=True, timeout=600, check=False)
-    assert installed.returncode == 0, installed.stderr
-    return python
+def old_duckdb_python():
+    assert OLD_DUCKDB_PYTHON.exists(), f"{OLD_DUCKDB_PYTHON}: no DuckDB 1.1 client; `make install` puts it there"
+    return OLD_DUCKDB_PYTHON
 
 
 def test_duckdb_1_1_opens_the_snapshot(sample_build, old_duckdb_python, tmp_path):
@@ -50,7 +48,7 @@ def test_duckdb_1_1_opens_the_snapshot(sample_build, old_duckdb_python, tmp_path
                                capture_output=True, text=True, timeout=300, check=False)
     assert completed.returncode == 0, completed.stderr
     seen = json.loads(completed.stdout)
-    assert seen["version"] == "1.1.3"
+    assert seen["version"].startswith("1.1."), seen["version"]
     assert seen["panel_rows"] == 630 and seen["estimates"] > 0 and seen["raw_values"] > 0
     assert seen["panel_comment"] and "panel" in seen["panel_comment"].lower()
     import duckdb

@@ -40,7 +40,6 @@ pytestmark = pytest.mark.browser
 LOCATION = "orchestration.definitions"
 PAGE_TIMEOUT = 60  # seconds for a page's data to appear
 RUN_TIMEOUT = 300  # seconds for the UI-launched run to finish
-MIN_SCREENSHOT_BYTES = 20_000  # a blank 1600x1000 page is a few kB
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +82,38 @@ def wait_for_texts(driver, server, texts: list[str], what: str, timeout: float =
         shot = save_screenshot(driver, f"failed_{re.sub(r'[^a-z0-9]+', '_', what.lower())}.png")
         raise AssertionError(f"{what} ({driver.current_url}): not shown after {timeout} s: {missing}. "
                              f"Screenshot {shot}\n{server.log_tail(2000)}") from None
+
+
+# The texts of `arguments[0]` that no element drawn inside the window shows: a screenshot is
+# the window, so what it is checked for must be there, not only somewhere in the DOM.
+NOT_IN_WINDOW = """
+const wanted = arguments[0], seen = new Set();
+const drawnInWindow = (element) => {
+  const r = element.getBoundingClientRect(), style = getComputedStyle(element);
+  return r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight
+         && r.left < innerWidth && style.visibility !== 'hidden' && style.opacity !== '0';
+};
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const text = node.textContent.replace(/\\s+/g, ' ').trim();
+  for (const t of wanted) {
+    if (!seen.has(t) && text.includes(t) && node.parentElement && drawnInWindow(node.parentElement)) seen.add(t);
+  }
+}
+return wanted.filter((t) => !seen.has(t));
+"""
+
+
+def screenshot_showing(driver, name: str, texts: list[str]):
+    """A screenshot of the window that shows each of `texts`: each in an element drawn inside
+    the window just before and just after the picture is taken (not a blank page, a spinner or
+    another page of the same size in bytes)."""
+    before = driver.execute_script(NOT_IN_WINDOW, texts)
+    png = save_screenshot(driver, name)
+    after = driver.execute_script(NOT_IN_WINDOW, texts)
+    assert not before and not after, f"{png} ({driver.current_url}): not shown in the window: {before or after}"
+    assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
+    return png
 
 
 def open_group(driver, server, group: str) -> None:
@@ -134,7 +165,6 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
         shot = save_screenshot(browser, "failed_expanded_graph.png")
         raise AssertionError(f"the expanded graph does not show materialized (green) assets: {shot}") from None
     time.sleep(1)  # let the zoom animation end before the picture
-    graph_png = save_screenshot(browser, "asset_graph.png")
     names = sorted({node["assetKey"]["path"][-1]
                     for node in graphql(ui_server, "{ assetNodes { assetKey { path } } }")["assetNodes"]})
     assert len(names) >= 35, names  # every stage: ingest, lookups, dbt layers, analysis, reports
@@ -146,7 +176,9 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
     try:
         WebDriverWait(browser, PAGE_TIMEOUT).until(lambda d: len(drawn_whole(d)) >= 20)
     except TimeoutException:
-        raise AssertionError(f"the expanded graph shows only {drawn_whole(browser)} whole ({graph_png})") from None
+        shot = save_screenshot(browser, "failed_expanded_graph.png")
+        raise AssertionError(f"the expanded graph shows only {drawn_whole(browser)} whole ({shot})") from None
+    graph_png = screenshot_showing(browser, "asset_graph.png", drawn_whole(browser))
     # Dagster cuts a name in its middle: "int_fore…_computed"
     cut = [e.text for e in browser.find_elements(By.XPATH, "//*[contains(text(), '…')]")
            if re.fullmatch(r"[a-z0-9_]+…[a-z0-9_]+", e.text.strip())]
@@ -160,7 +192,7 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
     open_group(browser, ui_server, "intermediate")
     wait_for_texts(browser, ui_server, ["vintage_resolved", "location_quotients", "market_access"],
                    "intermediate group")
-    intermediate_png = save_screenshot(browser, "intermediate_group.png")
+    screenshot_showing(browser, "intermediate_group.png", ["vintage_resolved", "location_quotients", "market_access"])
     open_group(browser, ui_server, "panel")
     wait_for_texts(browser, ui_server, ["province_panel"], "panel group")
     open_group(browser, ui_server, "analysis")
@@ -169,7 +201,7 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
     WebDriverWait(browser, PAGE_TIMEOUT).until(
         lambda d: len(d.find_elements(By.XPATH, _xpath_text("Materialized"))) >= 4,
         "the analysis assets are not shown as materialized")
-    group_png = save_screenshot(browser, "analysis_group.png")
+    screenshot_showing(browser, "analysis_group.png", ["estimates", "fit", "mediation", "comparison", "Materialized"])
 
     # The blocking Great Expectations check, on the panel asset's Checks tab.
     open_panel_suite_check(browser, ui_server)
@@ -178,11 +210,7 @@ def test_asset_graph_shows_every_stage(ui_server, browser):
         and "blocking" in d.find_element(By.TAG_NAME, "body").text
         and d.find_elements(By.XPATH, _xpath_text("Passed")),
         "panel_suite's detail does not show a blocking check that passed")
-    check_png = save_screenshot(browser, "panel_suite_check.png")
-
-    for png in (graph_png, intermediate_png, group_png, check_png):
-        assert png.stat().st_size > MIN_SCREENSHOT_BYTES, f"{png}: only {png.stat().st_size} bytes"
-        assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
+    screenshot_showing(browser, "panel_suite_check.png", ["panel_suite", "Passed"])
 
 
 def _run_row_status(driver, run_id: str) -> str | None:
@@ -257,7 +285,7 @@ def test_materialize_analysis_from_ui(ui_server, browser):
         raise AssertionError(f"run {run_id} not finished on the Runs page after {RUN_TIMEOUT} s "
                              f"(GraphQL: {get_run(ui_server, run_id)['status']}; unfinished runs in this "
                              f"home: {unfinished})\n{ui_server.log_tail()}") from None
-    runs_png = save_screenshot(browser, "runs_page.png")
+    screenshot_showing(browser, "runs_page.png", [run_id[:8], "Success"])
     run = get_run(ui_server, run_id)
     assert status == "Success", (f"run {run_id} shows {status} in the UI, {run['status']} in GraphQL:\n"
                                  f"{run_error_summary(run)}\n{ui_server.log_tail()}")
@@ -268,7 +296,7 @@ def test_materialize_analysis_from_ui(ui_server, browser):
         lambda d: d.find_elements(By.XPATH, _xpath_text("Success"))
         and "Succeeded (1)" in d.find_element(By.TAG_NAME, "body").text,
         f"the page of run {run_id} does not show its success")
-    run_png = save_screenshot(browser, "run_succeeded.png")
+    screenshot_showing(browser, "run_succeeded.png", [run_id[:8], "Success"])
 
     # GraphQL confirms: launched from the UI (not by `provpanel build`), succeeded, and
     # materialized the analysis tables.
@@ -278,10 +306,6 @@ def test_materialize_analysis_from_ui(ui_server, browser):
     materialized = {"/".join(m["assetKey"]["path"]) for m in run["assetMaterializations"]}
     assert {"analysis/estimates", "analysis/fit", "analysis/mediation", "analysis/comparison"} <= materialized, \
         materialized
-
-    for png in (runs_png, run_png):
-        assert png.stat().st_size > MIN_SCREENSHOT_BYTES, f"{png}: only {png.stat().st_size} bytes"
-        assert png_size(png)[0] >= 1200, f"{png}: {png_size(png)}"
 
 
 def _body_text(driver) -> str:
@@ -325,8 +349,7 @@ def test_analysis_headline_shows_without_a_click(ui_server, browser):
     assert "key_terms" in _body_text(browser)
     assert "[Show Markdown]" not in _body_text(browser).split("key_terms")[0], \
         "the headline sits behind a click"
-    png = save_screenshot(browser, "analysis_metadata.png")
-    assert png.stat().st_size > MIN_SCREENSHOT_BYTES
+    screenshot_showing(browser, "analysis_metadata.png", ["headline", *expected])
 
 
 # what every plot must do on the page: be loaded, drawn at its own size, nowhere in a dialog,
@@ -375,9 +398,8 @@ def _plots_shown_in_place(ui_server, browser, asset: str, expected: set[str], sc
         assert 0 <= placed["left"] < placed["right"] <= placed["viewport"][0], placed
         assert 0 <= placed["top"] < placed["viewport"][1], placed  # in the viewport once scrolled to
         assert not placed["cut"], placed
-        if placed["alt"] in screenshot:
-            png = save_screenshot(browser, f"{asset.split('/')[0]}_plot_{placed['alt'].replace(' ', '_')}.png")
-            assert png.stat().st_size > MIN_SCREENSHOT_BYTES
+        if placed["alt"] in screenshot:  # the picture of the plot in place, checked above
+            save_screenshot(browser, f"{asset.split('/')[0]}_plot_{placed['alt'].replace(' ', '_')}.png")
 
 
 def test_plots_show_on_the_analysis_page_without_a_click(ui_server, browser):
@@ -443,8 +465,7 @@ def test_check_descriptions_failed_check_and_offline_data_docs(ui_server, browse
                                        "expect_column_values_to_be_between", bound,
                                        f"tu={tu_max * 10:g}, province_code=44, year=2010", "data_docs_page"],
                   "the failed panel suite with its failing row and bound", "failed_check.png")
-    failed_png = save_screenshot(browser, "failed_check.png")
-    assert failed_png.stat().st_size > MIN_SCREENSHOT_BYTES
+    screenshot_showing(browser, "failed_check.png", ["panel_suite", "Failed"])
 
     # the check's Data Docs page, with the network off: styled tables, the failing expectation
     docs = ui_server.home / "outputs" / "data_docs"
@@ -459,7 +480,7 @@ def test_check_descriptions_failed_check_and_offline_data_docs(ui_server, browse
     # our stylesheet applied (no CDN reached): bordered cells in a collapsed table
     assert cell.value_of_css_property("border-top-style") == "solid"
     assert browser.find_elements(By.CSS_SELECTOR, "table")[0].value_of_css_property("border-collapse") == "collapse"
-    docs_png = save_screenshot(browser, "data_docs_validation.png")
+    screenshot_showing(browser, "data_docs_validation.png", ["province_year_panel", "Failed"])
     browser.get((docs / "index.html").as_uri())
     WebDriverWait(browser, PAGE_TIMEOUT).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "#provpanel-validation-pages a"))
@@ -467,6 +488,4 @@ def test_check_descriptions_failed_check_and_offline_data_docs(ui_server, browse
     assert "province_year_panel" in {link.text for link in links}, [link.text for link in links]
     assert all(link.is_displayed() for link in links)
     assert "FAILED" in _body_text(browser)
-    index_png = save_screenshot(browser, "data_docs_index.png")
-    for png in (docs_png, index_png):
-        assert png.stat().st_size > 10_000, f"{png}: only {png.stat().st_size} bytes"
+    screenshot_showing(browser, "data_docs_index.png", ["province_year_panel", "FAILED"])
