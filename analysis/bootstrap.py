@@ -12,13 +12,15 @@ import numpy as np
 
 from analysis.within import EffectCodes, demean, group_sums
 
-WEIGHT_TYPES = ("webb", "rademacher")
-DEFAULT_WEIGHTS = "webb"
-DEFAULT_REPS = 999
-DEFAULT_SEED = 20240101
-# The terms whose wild bootstrap p-value every model reports by default (whatever se_type):
-# the paper's key regressors. Cheap: one restricted refit per term.
-DEFAULT_TERMS: tuple[str, ...] = ("ic", "ic2")
+# Defined below the settings, which offer them (provpanel.analysis_defaults).
+from provpanel.analysis_defaults import (  # noqa: F401 (run.py reads bootstrap.DEFAULT_TERMS)
+    DEFAULT_REPS,
+    DEFAULT_SEED,
+    DEFAULT_TERMS,
+    DEFAULT_WEIGHTS,
+    WEIGHT_TYPES,
+)
+
 # Draws are processed in blocks of at most this many cells (rows x draws, 8 bytes each), so
 # a county panel (58,590 rows) does not hold 999 full-length copies of the shocks at once.
 MAX_BLOCK_CELLS = 4_000_000

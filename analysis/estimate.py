@@ -38,13 +38,15 @@ from analysis import bootstrap
 from analysis.errors import AnalysisInputError
 from analysis.specs import SE_TYPES, ModelSpec, design_column, source_columns
 from analysis.within import EffectCodes, cluster_sandwich, demean, find_absorbed, reghdfe_k
+from provpanel.analysis_defaults import R2_KINDS
 
 CONSTANT = "const"
-R2_LABELS = {
-    "within": "R² (within: after all the model's fixed effects)",
-    "inclusive": "R² (incl. fixed effects)",
-    "overall": "R² (overall)",
-}
+# One label per kind the r2_kind setting offers (strict: a kind without a label fails at import).
+R2_LABELS = dict(zip(R2_KINDS, (
+    "R² (within: after all the model's fixed effects)",
+    "R² (incl. fixed effects)",
+    "R² (overall)",
+), strict=True))
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from analysis.bootstrap import DEFAULT_SEED
 from analysis.estimate import ModelResult, fit_model, prepare_sample
 from analysis.specs import CONTROLS, FMA_TV_IDENTIFICATION, ModelSpec
 from analysis.within import EffectCodes, demean
+from provpanel.analysis_defaults import DEFAULT_MEDIATION_REPS  # offered by the settings
 
 MEDIATORS: tuple[str, ...] = ("fma", "te", "ks", "fma_tv")
-DEFAULT_MEDIATION_REPS = 499
 NOT_IDENTIFIED = "not identified: mediator absorbed"
 MEDIATOR_NOTES = {
     "fma": "static FMA is time-invariant: province effects absorb it (the paper's Model 6 "

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+# Defined below the settings, which offer them (provpanel.analysis_defaults).
+from provpanel.analysis_defaults import DEFAULT_BREAK_YEAR, SE_TYPES
+
 CONTROLS: tuple[str, ...] = ("cx", "hum", "fdi", "gov", "inf")
 SAMPLES: tuple[str, ...] = ("all", "east", "central", "west")
-SE_TYPES: tuple[str, ...] = ("cluster", "robust", "driscoll_kraay", "wild_cluster_bootstrap")
-DEFAULT_BREAK_YEAR = 2018
 
 DISPLAY_NAMES: dict[str, str] = {
     "tu": "TU",

@@ -19,16 +19,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from analysis.bootstrap import (
+# The analysis's defaults, from below the analysis (a later stage, never imported here).
+from provpanel.analysis_defaults import (
+    DEFAULT_BREAK_YEAR,
+    DEFAULT_MEDIATION_REPS,
     DEFAULT_REPS,
     DEFAULT_SEED,
     DEFAULT_TERMS,
     DEFAULT_WEIGHTS,
+    R2_KINDS,
+    SE_TYPES,
     WEIGHT_TYPES,
 )
-from analysis.estimate import R2_LABELS
-from analysis.mediation import DEFAULT_MEDIATION_REPS
-from analysis.specs import DEFAULT_BREAK_YEAR, SE_TYPES
 
 ENV_PREFIX = "PROVPANEL_"
 # Where a value came from, as recorded in analysis.settings.
@@ -164,7 +166,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alpha", float, 0.05, ANALYSIS, "level of the mediation tests and intervals",
             minimum=1e-6, maximum=0.5),
     Setting("r2_kind", str, "within", ANALYSIS, "which R² the regression tables print",
-            choices=tuple(R2_LABELS)),
+            choices=R2_KINDS),
 )
 SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 
