@@ -47,6 +47,7 @@ import pandas as pd
 
 from expectations.gx_runner import SuiteOutcome, run_suite
 from expectations.thresholds import load_thresholds
+from provpanel.config import duckdb_memory_limit
 from provpanel.edition_manifest import IDENTITY_CHECKS
 from provpanel.number_text import readable_number
 
@@ -316,9 +317,9 @@ def _fetch_frame(con: duckdb.DuckDBPyConnection, thresholds: Mapping) -> pd.Data
 
 def _connect() -> duckdb.DuckDBPyConnection:
     # a county warehouse has ~1.5 million cells per edition: spill to disk rather than hold
-    # gigabytes (the limit of dbt's profile)
+    # gigabytes (the limit of dbt's profile, read from it)
     con = duckdb.connect()
-    con.execute("SET memory_limit = '700MB'")
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
     return con
 
 

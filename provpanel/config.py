@@ -18,6 +18,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 SAMPLE_EDITIONS_DIR = REPO_ROOT / "data" / "editions"
+DBT_PROFILE = DBT_PROJECT_DIR / "profiles.yml"
+
+
+@lru_cache(maxsize=1)
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit, as dbt's profile sets it for the build: the one place it is
+    written, so a DuckDB connection of our own (the indicator checks) spills at the same size."""
+    import yaml  # dbt's own dependency; only this reader needs it
+
+    profile = yaml.safe_load(DBT_PROFILE.read_text(encoding="utf-8"))
+    try:
+        return str(profile["provpanel"]["outputs"]["dev"]["settings"]["memory_limit"])
+    except (KeyError, TypeError) as missing:
+        raise ValueError(f"{DBT_PROFILE}: provpanel.outputs.dev.settings.memory_limit expected "
+                         f"(DuckDB's memory limit), missing {missing}") from None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ converted as (
         interpolated.indicator,
         case
             when catalog.canonical_unit = 'usd_10k'
-                then interpolated.value * exchange_rates.cny_per_100usd / 1000000
+                then {{ usd_10k_to_cny_100m('interpolated.value', 'exchange_rates.cny_per_100usd') }}
             else interpolated.value
         end as value,
         case when catalog.canonical_unit = 'usd_10k' then 'cny_100m' else catalog.canonical_unit end as unit,

@@ -25,7 +25,7 @@ in_catalog_unit as (
         resolved.indicator,
         case
             when catalog.canonical_unit = 'usd_10k' and resolved.unit = 'cny_100m'
-                then resolved.value * 1000000 / published_exchange_rates.cny_per_100usd
+                then {{ cny_100m_to_usd_10k('resolved.value', 'published_exchange_rates.cny_per_100usd') }}
             else resolved.value
         end as value,
         catalog.canonical_unit as unit,
