@@ -25,6 +25,7 @@ import tempfile
 from pathlib import Path
 
 from orchestration.dbt_home_project import PROFILE_WAREHOUSE, home_dbt_project
+from provpanel.atomic_files import atomic_write
 from provpanel.config import DBT_PROJECT_DIR, Paths
 from provpanel.folder_checksums import folder_fingerprint
 
@@ -68,7 +69,7 @@ def prepared_manifest(project_dir: Path = DBT_PROJECT_DIR, target: Path = MANIFE
         if completed.returncode != 0:
             raise RuntimeError(f"dbt parse failed in {project_dir}:\n{completed.stdout}\n{completed.stderr}")
         os.replace(scratch_target / _PARTIAL_PARSE, Path(target) / _REFERENCE_PARSE)
-        _write_aside(Path(target) / _REFERENCE_KEY, json.dumps({"project": digest, "vars": _as_json(vars_)}))
+        atomic_write(Path(target) / _REFERENCE_KEY, json.dumps({"project": digest, "vars": _as_json(vars_)}))
         os.replace(scratch_target / "manifest.json", manifest_path)
     digest_path.write_text(digest)
     return manifest_path
@@ -133,10 +134,6 @@ def _as_json(value: dict) -> dict:
     return json.loads(json.dumps(value, sort_keys=True))
 
 
-def _write_aside(path: Path, text: str) -> None:
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, path)
 
 
 def _dbt_executable() -> str:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from pathlib import Path
 
 from dagster import MetadataValue
+
+from provpanel.atomic_files import atomic_write
 
 # the key of the images in the compute-log storage, apart from every run's logs
 IMAGE_NAMESPACE = "provpanel_images"
@@ -34,9 +35,7 @@ def image_url(instance, png: Path) -> str | None:
     stored = Path(manager.get_captured_local_path([IMAGE_NAMESPACE, digest], "png"))
     if not stored.exists():  # same content, same name: written once, by an atomic rename
         stored.parent.mkdir(parents=True, exist_ok=True)
-        partial = stored.with_name(f".{stored.name}.{os.getpid()}.partial")
-        partial.write_bytes(data)
-        partial.replace(stored)
+        atomic_write(stored, data)
     return f"/logs/{IMAGE_NAMESPACE}/{digest}/png"
 
 

@@ -14,6 +14,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from provpanel.atomic_files import atomic_write
 from provpanel.config import REPO_ROOT, Paths
 from provpanel.folder_checksums import combined_checksum, folder_checksums, sha256_of
 from provpanel.settings import ResolvedSettings, resolve_settings
@@ -88,9 +89,7 @@ def unchanged_since_last_build(paths: Paths, fingerprint: str) -> dict | None:
 def record_build(paths: Paths, fingerprint: str) -> None:
     state = {"fingerprint": fingerprint, "finished_at": datetime.now().isoformat(timespec="seconds"),
              "published_stamp": published_stamp(paths)}
-    partial = _state_file(paths).with_suffix(".json.tmp")
-    partial.write_text(json.dumps(state))
-    partial.replace(_state_file(paths))
+    atomic_write(_state_file(paths), json.dumps(state))
 
 
 def forget_last_build(paths: Paths) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from provpanel import harmonise
+from provpanel.atomic_files import atomic_write
 from provpanel.edition_manifest import EDITION_NAME, ManifestFile, load_manifest
 from provpanel.editions import FETCH_MARKER, MANIFEST_NAME
 from provpanel.errors import ExtractError
@@ -87,16 +87,6 @@ def _utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write beside the target under a hidden name, then rename: a reader sees all or nothing."""
-    partial = path.with_name(f".{path.name}.part")
-    with partial.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-
-
 class _State:
     """The marker file: what this fetch was asked, what it learned of the portal (tree nodes,
     table listings, the plan) and what it has saved so far."""
@@ -118,7 +108,7 @@ class _State:
         return cls(folder, data)
 
     def save(self) -> None:
-        _write_atomically(self.path, json.dumps(self.data, ensure_ascii=False, indent=1).encode("utf-8"))
+        atomic_write(self.path, json.dumps(self.data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def _start(folder: Path, edition: str, indicators: list[str] | None, years: str | None,
@@ -284,7 +274,7 @@ def _fetch_one(folder: Path, state: _State, plan: Plan, client: PortalClient, co
         return
     name_on_disk = f"{indicator}_{db}_{code}.json"
     target = folder / name_on_disk
-    _write_atomically(target, answer.body)
+    atomic_write(target, answer.body)
     try:  # a saved answer is one the build can read
         values = [v for v in read_extract(target, indicator=indicator, display_name=f"{folder.name}/{name_on_disk}")
                   if span[0] <= v.year <= span[1]]
@@ -309,7 +299,8 @@ def _remove_empty(folder: Path, state: _State, *, nothing_fetched: bool = False)
     finished with nothing fetchable) leaves no folder behind; only its own files are removed."""
     if state.data["files"] or (state.data["learned"] and not nothing_fetched):
         return
-    own = {FETCH_MARKER} | {f".{FETCH_MARKER}.part"}
+    # the marker and its partials (atomic_write's, left by a run killed while saving it)
+    own = {FETCH_MARKER} | {p.name for p in folder.glob(f".{FETCH_MARKER}.*part")}
     if {p.name for p in folder.iterdir()} <= own:
         for name in own:
             (folder / name).unlink(missing_ok=True)
@@ -339,7 +330,7 @@ def _write_manifest(folder: Path, data: dict) -> None:
     }
     text = "# Written by provpanel fetch: every answer untouched, with its query (docs/editions.md).\n"
     text += yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100)
-    _write_atomically(folder / MANIFEST_NAME, text.encode("utf-8"))
+    atomic_write(folder / MANIFEST_NAME, text.encode("utf-8"))
     try:
         load_manifest(folder, allow_unfinished=True)
     except ExtractError as error:
