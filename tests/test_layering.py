@@ -33,6 +33,7 @@ STAGE_OF: dict[str, str] = {
     "provpanel/config.py": "base",
     "provpanel/settings.py": "base",
     "provpanel/analysis_defaults.py": "base",
+    "provpanel/atomic_files.py": "base",
     "provpanel/errors.py": "base",
     "provpanel/number_text.py": "base",
     # sources: what a download or the portal prints, read into values with project codes
