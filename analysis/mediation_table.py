@@ -19,10 +19,10 @@ import pandas as pd
 from analysis.estimate import stars
 from analysis.mediation import mediation_specs
 from analysis.specs import PAPER_MODELS, display_name, mediator_of
+from provpanel.number_text import MISSING
 
 MEDIATION_TABLE_STEM = "mediation"
 TITLE = "Mediation: does IC work through FMA, TE, KS?"
-MISSING = "—"
 
 # The paper's verdict on each channel, as Section 5.2 states it (Table 4 prints no verdict).
 PAPER_VERDICTS = {

@@ -8,12 +8,10 @@ says so and why.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 from dagster import MetadataValue, TableColumn, TableRecord, TableSchema
 
-from provpanel.number_text import rounded
+from provpanel.number_text import MISSING, is_missing, rounded
 
 HEADLINE_MODELS = ("1", "2")
 HEADLINE_TERM = "ic"
@@ -75,8 +73,8 @@ verdict     | string | What the paths say
 
 
 def _number(value, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+    if is_missing(value):
+        return MISSING
     return f"{value:.{digits}f}"
 
 
@@ -105,7 +103,7 @@ def headline(estimates: pd.DataFrame, fit: pd.DataFrame, *, models=HEADLINE_MODE
                 if len(frame) and "not_estimable_reason" in frame and pd.notna(frame["not_estimable_reason"].iloc[0]):
                     reason = str(frame["not_estimable_reason"].iloc[0])
                     break
-            lines.append(f"| {model_id} | not estimable | – | – | – |")
+            lines.append(f"| {model_id} | not estimable | {MISSING} | {MISSING} | {MISSING} |")
             notes.append(f"Model {model_id}: {reason or 'not estimated on this panel'}")
             continue
         std_error = row["std_error"].iloc[0]
